@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+// The guest ABI: result codes, page-frame encodings, host-state bits and the layout of the
+// shared control block. scripts/build.mjs mirrors every `export const` here into
+// host/guest/abi.generated.ts, so the host never restates a number.
+
+// ---------------------------------------------------------------------------------------------
+// Result codes. Exports return them (negative = error); the host maps them to typed errors in
+// host/guest/errors.ts. Nothing in the ABI relies on exceptions (AssemblyScript has none).
+export const OK: i32 = 0;
+export const E_NOMEM: i32 = -1; // no free block of the requested order (after reclaim/compaction)
+export const E_INVAL: i32 = -2; // argument out of range (order > MAX_ORDER, bad zone, bad class)
+export const E_RANGE: i32 = -3; // pfn outside guest memory
+export const E_DOUBLE_FREE: i32 = -4; // freeing a block that is already free
+export const E_NOT_ALLOCATED: i32 = -5; // freeing a block that was never allocated as given
+export const E_BUSY: i32 = -6; // resource temporarily busy (isolated, migrating, in flight)
+export const E_STATE: i32 = -7; // call not allowed in the current state (e.g. before init)
+export const E_IO: i32 = -8; // device answered with an error / device broken
+
+/** Sentinel pfn: "no frame" (list ends, failed allocations). */
+export const NIL: u32 = 0xffffffff;
+
+// ---------------------------------------------------------------------------------------------
+// Geometry (x86-64, 4 KiB pages; reference/virtio-mem-pmem-buddy.md §3.1).
+export const PAGE_SHIFT: u32 = 12;
+export const PAGE_SIZE: u32 = 4096;
+/** MAX_PAGE_ORDER: largest buddy order, 10 = 4 MiB blocks (L-MAXORD). */
+export const MAX_ORDER: u32 = 10;
+export const NR_ORDERS: u32 = MAX_ORDER + 1;
+/** pageblock_order = min(HUGETLB_PAGE_ORDER, MAX_PAGE_ORDER) = 9 → 2 MiB pageblocks (L-PBF). */
+export const PAGEBLOCK_ORDER: u32 = 9;
+export const PAGEBLOCK_NR_PAGES: u32 = 1 << PAGEBLOCK_ORDER;
+
+// ---------------------------------------------------------------------------------------------
+// Migratetypes, in the kernel's enum order (L-MMZONE). Only the first three have per-cpu lists
+// and fallbacks.
+export const MT_UNMOVABLE: u32 = 0;
+export const MT_MOVABLE: u32 = 1;
+export const MT_RECLAIMABLE: u32 = 2;
+export const MT_PCPTYPES: u32 = 3;
+export const MT_HIGHATOMIC: u32 = 3;
+export const MT_ISOLATE: u32 = 4;
+export const NR_MIGRATETYPES: u32 = 5;
+
+// Zones. A zone is a pfn range; ZONE_MOVABLE only serves movable allocations.
+export const ZONE_DMA32: u32 = 0;
+export const ZONE_NORMAL: u32 = 1;
+export const ZONE_MOVABLE: u32 = 2;
+export const NR_ZONES: u32 = 3;
+
+// Allocation classes: the GFP-like request kinds. The class decides the migratetype and the
+// zones that may serve the request (GFP_HIGHUSER_MOVABLE may use ZONE_MOVABLE, kernel may not).
+export const GFP_MOVABLE: u32 = 0; // user anon and page cache: GFP_HIGHUSER_MOVABLE
+export const GFP_RECLAIMABLE: u32 = 1; // reclaimable slab (dentries, inodes)
+export const GFP_KERNEL: u32 = 2; // unmovable kernel memory
+export const GFP_ATOMIC: u32 = 3; // unmovable, may dip below MIN (HIGHATOMIC reserve)
+export const NR_GFP_CLASSES: u32 = 4;
+// Modifier bits, or-ed into the class argument (bits 8+).
+export const GFP_NORETRY: u32 = 0x100; // one reclaim/compaction attempt, never OOM (balloon)
+export const GFP_NOWARN: u32 = 0x200; // no effect on the model; kept for readability
+export const GFP_NOMEMALLOC: u32 = 0x400; // never dip into reserves
+export const GFP_NORECLAIM: u32 = 0x800; // no direct reclaim/compaction at all (hinting)
+export const GFP_CLASS_MASK: u32 = 0xff;
+
+// ---------------------------------------------------------------------------------------------
+// Per-frame guest metadata (struct page, reduced). Structure of arrays, all in unmanaged memory
+// allocated once by guest_init:
+//
+//   versions  u32[frames]  content version, bumped by every guest write (design §2)
+//   next      u32[frames]  intrusive list link (free list, pcp, LRU, balloon, owner lists)
+//   prev      u32[frames]  intrusive list link
+//   pflags    u8[frames]   page type (low 4 bits) + flags (high 4 bits), below
+//   porder    u8[frames]   order (low 4 bits) + migratetype of the list it is on (high 4 bits)
+//   hstate    u8[frames]   host (EPT) state, written by the host only, bits HS_* below
+//   pageblock u8[frames/512] pageblock migratetype (low 3 bits) + PB_* flags
+//
+// = 15 bytes per frame + 1/512 byte; the host's dirty bitmap adds 1/8 byte: 15.13 bytes/frame.
+// A 256 GiB guest (64 Mi frames) needs ~0.95 GiB of metadata and fits one wasm32 instance.
+export const BYTES_PER_FRAME: u32 = 15;
+
+// Page types (pflags & PT_MASK).
+export const PT_MASK: u8 = 0x0f;
+export const PT_RESERVED: u8 = 0; // never given to the buddy (firmware hole, memmap) or offline
+export const PT_FREE: u8 = 1; // inside a free buddy block (head has PG_BUDDY)
+export const PT_PCP: u8 = 2; // free, on a per-cpu list (not mergeable)
+export const PT_ANON: u8 = 3; // anonymous user memory (movable)
+export const PT_FILE: u8 = 4; // page cache (movable, PG_DIRTY when dirty)
+export const PT_KERNEL: u8 = 5; // unmovable kernel allocation
+export const PT_SLAB_RECLAIMABLE: u8 = 6; // reclaimable slab (dentries, inodes)
+export const PT_BALLOON: u8 = 7; // inflated into virtio-balloon (PageOffline)
+export const PT_HINTED: u8 = 8; // held by free page hinting
+export const PT_ISOLATED: u8 = 9; // isolated free block, being reported to the host
+export const PT_OFFLINE: u8 = 10; // unplugged / fake-offline (virtio-mem)
+export const PT_RAMWIN: u8 = 11; // part of the RAM window (virtqueues, request buffers)
+export const PT_ALLOC: u8 = 12; // allocated through the raw allocator API, no owner yet
+
+// Page flags (pflags & ~PT_MASK).
+export const PG_BUDDY: u8 = 0x10; // head of a free buddy block; porder holds its order
+export const PG_REPORTED: u8 = 0x20; // free block already reported to the host (PageReported)
+export const PG_DIRTY: u8 = 0x40; // file page is dirty (cannot be dropped before writeback)
+export const PG_HEAD: u8 = 0x80; // head of an allocated block of order porder
+
+// Pageblock byte.
+export const PB_MT_MASK: u8 = 0x07;
+export const PB_SKIP: u8 = 0x08; // compaction skip hint (PB_migrate_skip)
+
+// ---------------------------------------------------------------------------------------------
+// Host (EPT) state per frame: owned by the host (host/memory/), read by assembly/hw/mmu.ts on
+// every guest access. A write is served without an exit only if (hstate & HS_WRITE_MASK) ==
+// HS_BACKED; a read only if (hstate & HS_READ_OK) != 0 and (hstate & HS_TRAP) == 0.
+export const HS_BACKED: u8 = 0x01; // a private host page backs the frame (counts in RSS)
+export const HS_ZERO: u8 = 0x02; // mapped read-only to the shared zero page (no RSS)
+export const HS_WP: u8 = 0x04; // write-protected (dirty logging, hint/WP tracking)
+export const HS_SWAPPED: u8 = 0x08; // host swapped the page out; any access faults
+export const HS_TRAP: u8 = 0x10; // host wants every access to exit (unplugged, inflated, ...)
+export const HS_READ_OK: u8 = HS_BACKED | HS_ZERO;
+export const HS_WRITE_MASK: u8 = HS_BACKED | HS_ZERO | HS_WP | HS_SWAPPED | HS_TRAP;
+
+/** Content version of a frame whose contents are zero (never written, or discarded). */
+export const VERSION_ZERO: u32 = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Shared control block (SCB): a small region the host reads and writes through typed views.
+// Offsets in bytes from scb_ptr(); f64 slots so that counters above 2^32 stay exact.
+//
+//   0x000  layout: frames, pointers of the per-frame arrays (u32 each), see LAYOUT_*
+//   0x100  cost parameters (f64, ns), written by the host from host/cost-model.ts, COST_*
+//   0x200  vmstat counters (f64), written by the guest, VM_* indices
+//   0x800  end
+export const SCB_SIZE: u32 = 0x800;
+
+export const LAYOUT_FRAMES: u32 = 0x00;
+export const LAYOUT_VERSIONS: u32 = 0x04;
+export const LAYOUT_NEXT: u32 = 0x08;
+export const LAYOUT_PREV: u32 = 0x0c;
+export const LAYOUT_PFLAGS: u32 = 0x10;
+export const LAYOUT_PORDER: u32 = 0x14;
+export const LAYOUT_HSTATE: u32 = 0x18;
+export const LAYOUT_PAGEBLOCK: u32 = 0x1c;
+export const LAYOUT_RAMWIN_PTR: u32 = 0x20; // linear address of the RAM window bytes
+export const LAYOUT_RAMWIN_PFN: u32 = 0x24; // first guest pfn the RAM window occupies
+export const LAYOUT_RAMWIN_FRAMES: u32 = 0x28; // RAM window size in frames
+
+// Cost parameters (ns), indices into the f64 array at SCB + 0x100.
+export const SCB_COST: u32 = 0x100;
+export const COST_PAGE_WRITE_NS: u32 = 0; // guest writes one 4 KiB page (memset speed)
+export const COST_PAGE_READ_NS: u32 = 1; // guest reads one 4 KiB page
+export const COST_ALLOC_FAST_NS: u32 = 2; // allocator fast path per page (pcp hit)
+export const COST_ALLOC_SLOW_NS: u32 = 3; // buddy path per call (zone lock, split)
+export const COST_PAGE_COPY_NS: u32 = 4; // migrate one 4 KiB page (compaction, balloon)
+export const COST_RECLAIM_PAGE_NS: u32 = 5; // reclaim one clean file page
+export const COST_FILE_READ_PAGE_NS: u32 = 6; // read one 4 KiB page from the virtual disk
+export const COST_WRITEBACK_PAGE_NS: u32 = 7; // write back one dirty file page
+export const NR_COSTS: u32 = 32;
+
+// vmstat counters (f64), indices into the array at SCB + 0x200 (as /proc/vmstat names them).
+export const SCB_VMSTAT: u32 = 0x200;
+export const VM_NR_FREE_PAGES: u32 = 0;
+export const VM_NR_ANON: u32 = 1;
+export const VM_NR_FILE: u32 = 2;
+export const VM_NR_FILE_DIRTY: u32 = 3;
+export const VM_NR_KERNEL: u32 = 4;
+export const VM_NR_SLAB_RECLAIMABLE: u32 = 5;
+export const VM_NR_BALLOON: u32 = 6;
+export const VM_NR_HINTED: u32 = 7;
+export const VM_NR_ISOLATED: u32 = 8;
+export const VM_NR_OFFLINE: u32 = 9;
+export const VM_NR_PCP: u32 = 10;
+export const VM_MANAGED_PAGES: u32 = 11; // pages the buddy manages (MemTotal)
+export const VM_PGALLOC: u32 = 12;
+export const VM_PGFREE: u32 = 13;
+export const VM_PGFAULT: u32 = 14; // guest write/read exits (EPT faults seen by the guest)
+export const VM_ALLOCSTALL: u32 = 15;
+export const VM_PGSCAN_KSWAPD: u32 = 16;
+export const VM_PGSCAN_DIRECT: u32 = 17;
+export const VM_PGSTEAL_KSWAPD: u32 = 18;
+export const VM_PGSTEAL_DIRECT: u32 = 19;
+export const VM_COMPACT_STALL: u32 = 20;
+export const VM_COMPACT_MIGRATE_SCANNED: u32 = 21;
+export const VM_COMPACT_FREE_SCANNED: u32 = 22;
+export const VM_COMPACT_SUCCESS: u32 = 23;
+export const VM_COMPACT_FAIL: u32 = 24;
+export const VM_PGMIGRATE_SUCCESS: u32 = 25;
+export const VM_OOM_KILL: u32 = 26;
+export const VM_BALLOON_INFLATE: u32 = 27;
+export const VM_BALLOON_DEFLATE: u32 = 28;
+export const VM_BALLOON_MIGRATE: u32 = 29;
+export const VM_REPORTED_PAGES: u32 = 30; // pages reported to the host (cumulative)
+export const VM_REPORT_CALLS: u32 = 31; // report() calls (cumulative)
+export const VM_HINTED_BLOCKS: u32 = 32; // hinted blocks (cumulative)
+export const VM_WORKINGSET_REFAULT: u32 = 33;
+export const VM_PGMAJFAULT: u32 = 34;
+export const VM_KSWAPD_WAKE: u32 = 35;
+export const VM_DROP_PAGECACHE: u32 = 36;
+export const VM_FAULT_REFUSED: u32 = 37; // accesses the host refused (unplugged, ...)
+export const VM_EXTFRAG_FAILS: u32 = 38; // fallback allocations that mixed pageblocks
+export const NR_VMSTAT: u32 = 128;
+
+// Timer ids the guest arms through timer_arm (guest kernel delayed work, design §3).
+export const TIMER_PAGE_REPORTING: u32 = 1; // mm/page_reporting.c PAGE_REPORTING_DELAY
+export const TIMER_KCOMPACTD: u32 = 2; // HPAGE_FRAG_CHECK_INTERVAL_MSEC
+export const TIMER_BALLOON_WORK: u32 = 3; // virtio-balloon update_balloon_size_func
+export const TIMER_BALLOON_STATS: u32 = 4; // virtio-balloon stats work
+export const TIMER_VIRTIO_MEM_RETRY: u32 = 5; // virtio-mem retry timer
+export const TIMER_KSWAPD: u32 = 6; // kswapd wakeup
+export const NR_TIMERS: u32 = 16;

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// One guest instance (one VM's kernel): instantiation with a host-sized memory, the typed export
+// surface, and zero-copy views over the per-frame arrays and the shared control block.
+
+import * as abi from "./abi.generated.js";
+import { GuestExports, UNSIGNED_RESULT_EXPORTS } from "./exports.generated.js";
+import { check } from "./errors.js";
+
+/** What the host provides for the guest's VM exits (assembly/host.ts). */
+export interface GuestImports {
+  /** EPT violation on `pfn`; returns host cost in ns, or < 0 if refused. */
+  hwFault(pfn: number, write: boolean): number;
+  /** Kick of queue `queue` on device `dev`; returns the guest's wait in ns. */
+  virtioNotify(dev: number, queue: number): number;
+  /** Arm guest timer `id` at absolute simulated time `atNs`. */
+  timerArm(id: number, atNs: number): void;
+  timerCancel(id: number): void;
+}
+
+const WASM_PAGE_BYTES = 65536;
+const WASM_MAX_PAGES = 65536; // wasm32: 4 GiB
+/** Runtime heap, statics, list heads, RAM window (1 MiB) and slack on top of per-frame arrays. */
+const FIXED_OVERHEAD_BYTES = 24 << 20;
+
+/** Linear memory a guest of `frames` frames needs (abi.ts BYTES_PER_FRAME plus overhead). */
+export function guestLinearBytes(frames: number): number {
+  return frames * abi.BYTES_PER_FRAME + Math.ceil(frames / abi.PAGEBLOCK_NR_PAGES) + FIXED_OVERHEAD_BYTES;
+}
+
+/** Largest guest (in frames) that fits one wasm32 instance. */
+export const MAX_GUEST_FRAMES = Math.floor((WASM_MAX_PAGES * WASM_PAGE_BYTES - FIXED_OVERHEAD_BYTES - (1 << 20)) / (abi.BYTES_PER_FRAME + 1 / 512));
+
+/** Typed views over the guest's metadata. Recreated if the memory ever grows. */
+export interface GuestViews {
+  readonly versions: Uint32Array;
+  readonly next: Uint32Array;
+  readonly prev: Uint32Array;
+  readonly pflags: Uint8Array;
+  readonly porder: Uint8Array;
+  readonly hstate: Uint8Array;
+  readonly pageblock: Uint8Array;
+  readonly costs: Float64Array;
+  readonly vmstat: Float64Array;
+  /** Bytes of the RAM window (virtqueues, buffers). */
+  readonly ramwin: Uint8Array;
+  readonly ramwinView: DataView;
+}
+
+export class Guest {
+  readonly exports: GuestExports;
+  readonly memory: WebAssembly.Memory;
+  readonly frames: number;
+  readonly scbPtr: number;
+  readonly ramwinPfn: number;
+  readonly ramwinFrames: number;
+  private cachedBuffer: ArrayBuffer | undefined;
+  private cachedViews: GuestViews | undefined;
+
+  constructor(module: WebAssembly.Module, frames: number, seed: number, imports: GuestImports) {
+    const pages = Math.ceil(guestLinearBytes(frames) / WASM_PAGE_BYTES);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES });
+    const memory = this.memory;
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        memory,
+        abort(msg: number, file: number, line: number, col: number) {
+          throw new Error(`guest abort: ${liftString(memory, msg)} in ${liftString(memory, file)}:${line >>> 0}:${col >>> 0}`);
+        },
+        seed: () => seed,
+        trace: () => {},
+      },
+      guestmem: {
+        hw_fault: (pfn: number, write: number) => imports.hwFault(pfn >>> 0, write !== 0),
+        virtio_notify: (dev: number, q: number) => imports.virtioNotify(dev >>> 0, q >>> 0),
+        timer_arm: (id: number, atNs: number) => imports.timerArm(id >>> 0, atNs),
+        timer_cancel: (id: number) => imports.timerCancel(id >>> 0),
+      },
+    });
+    this.exports = adaptExports(instance.exports as unknown as GuestExports);
+    this.frames = frames;
+    check("guest_init", this.exports.guest_init(frames, seed >>> 0), `frames=${frames}`);
+    this.scbPtr = this.exports.scb_ptr();
+    const scb = new Uint32Array(this.memory.buffer, this.scbPtr, 16);
+    this.ramwinPfn = scb[abi.LAYOUT_RAMWIN_PFN >> 2];
+    this.ramwinFrames = scb[abi.LAYOUT_RAMWIN_FRAMES >> 2];
+  }
+
+  /** Zero-copy views; cheap to call (cached until the memory buffer changes). */
+  get views(): GuestViews {
+    const buf = this.memory.buffer;
+    if (this.cachedViews && this.cachedBuffer === buf) return this.cachedViews;
+    const scb = new Uint32Array(buf, this.scbPtr, 16);
+    const n = scb[abi.LAYOUT_FRAMES >> 2];
+    const ramPtr = scb[abi.LAYOUT_RAMWIN_PTR >> 2];
+    const ramLen = scb[abi.LAYOUT_RAMWIN_FRAMES >> 2] * abi.PAGE_SIZE;
+    this.cachedViews = {
+      versions: new Uint32Array(buf, scb[abi.LAYOUT_VERSIONS >> 2], n),
+      next: new Uint32Array(buf, scb[abi.LAYOUT_NEXT >> 2], n),
+      prev: new Uint32Array(buf, scb[abi.LAYOUT_PREV >> 2], n),
+      pflags: new Uint8Array(buf, scb[abi.LAYOUT_PFLAGS >> 2], n),
+      porder: new Uint8Array(buf, scb[abi.LAYOUT_PORDER >> 2], n),
+      hstate: new Uint8Array(buf, scb[abi.LAYOUT_HSTATE >> 2], n),
+      pageblock: new Uint8Array(buf, scb[abi.LAYOUT_PAGEBLOCK >> 2], Math.ceil(n / abi.PAGEBLOCK_NR_PAGES)),
+      costs: new Float64Array(buf, this.scbPtr + abi.SCB_COST, abi.NR_COSTS),
+      vmstat: new Float64Array(buf, this.scbPtr + abi.SCB_VMSTAT, abi.NR_VMSTAT),
+      ramwin: new Uint8Array(buf, ramPtr, ramLen),
+      ramwinView: new DataView(buf, ramPtr, ramLen),
+    };
+    this.cachedBuffer = buf;
+    return this.cachedViews;
+  }
+
+  /** Guest-physical address of the RAM window's first byte. */
+  get ramwinGpa(): number {
+    return this.ramwinPfn * abi.PAGE_SIZE;
+  }
+
+  /**
+   * Runs `fn` as one guest entry at simulated time `nowNs`; returns the simulated ns the guest
+   * spent (its own work plus the host's exit handling it waited for).
+   */
+  enter(nowNs: number, fn: (g: GuestExports) => void): number {
+    this.exports.guest_enter(nowNs);
+    fn(this.exports);
+    return this.exports.guest_elapsed();
+  }
+}
+
+function adaptExports(raw: GuestExports): GuestExports {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === "function" && UNSIGNED_RESULT_EXPORTS.includes(k)) {
+      const f = v as (...a: number[]) => number;
+      out[k] = (...a: number[]) => f(...a) >>> 0;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out as unknown as GuestExports;
+}
+
+/** Reads an AssemblyScript string (UTF-16, length in the header) for abort messages. */
+function liftString(memory: WebAssembly.Memory, ptr: number): string {
+  ptr >>>= 0;
+  if (!ptr) return "";
+  const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0] >>> 1;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, len));
+}
