@@ -30,3 +30,20 @@ export declare function timer_arm(id: u32, atNs: f64): void;
 // @ts-ignore: decorator
 @external("guestmem", "timer_cancel")
 export declare function timer_cancel(id: u32): void;
+
+/**
+ * Virtio transport access (PCI/MMIO config exits): feature words, status, config space, queue
+ * sizes, for device slot `dev`. `op` is one of abi.ts VT_*; the meaning of a, b, c depends on it.
+ * Returns the value read (or 0 for writes); 0xffffffff if there is no device in that slot.
+ */
+// @ts-ignore: decorator
+@external("guestmem", "virtio_transport")
+export declare function virtio_transport(dev: u32, op: u32, a: u32, b: u32, c: u32): u32;
+
+/**
+ * Tells device `dev` where queue `queue` lives (guest-physical addresses as f64, exact up to
+ * 2^53) and its size; the device validates them. Returns 0 or a negative abi.ts E_* code.
+ */
+// @ts-ignore: decorator
+@external("guestmem", "virtio_queue_setup")
+export declare function virtio_queue_setup(dev: u32, queue: u32, size: u32, descGpa: f64, availGpa: f64, usedGpa: f64): i32;

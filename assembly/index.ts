@@ -10,6 +10,7 @@ import { clockEnter, clockElapsed } from "./lib/clock";
 import { initRamWindow, RAMWIN_PFN_DEFAULT, RAMWIN_FRAMES_DEFAULT } from "./hw/ram_window";
 import { prngSeed } from "./lib/prng";
 import { writeFrame, readFrame } from "./hw/mmu";
+import { fireTimer } from "./lib/timers";
 
 let initialized = false;
 
@@ -50,3 +51,8 @@ export function hw_access_range(pfn: u32, count: u32, write: bool): i32 {
   }
   return refused;
 }
+
+/** Fires guest timer `id` (abi.ts TIMER_*); called by the host at the time it was armed for. */
+export function guest_timer_fire(id: u32): i32 { return fireTimer(id); }
+
+// ---- module exports (one line per module; keep this list sorted by layer) ----

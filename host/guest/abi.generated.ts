@@ -204,3 +204,29 @@ export const TIMER_BALLOON_STATS = 4; // virtio-balloon stats work
 export const TIMER_VIRTIO_MEM_RETRY = 5; // virtio-mem retry timer
 export const TIMER_KSWAPD = 6; // kswapd wakeup
 export const NR_TIMERS = 16;
+
+// Virtio transport operations (host.ts virtio_transport). Config space is little-endian; 64-bit
+// fields are read as two 32-bit accesses (low word first).
+export const VT_DEVICE_ID = 0; // -> virtio device id (5 balloon, 24 mem, 27 pmem), 0 = empty slot
+export const VT_GET_FEATURES = 1; // a = word (0: bits 0-31, 1: bits 32-63) -> device features
+export const VT_SET_FEATURES = 2; // a = word, b = driver features
+export const VT_GET_STATUS = 3; // -> device status byte
+export const VT_SET_STATUS = 4; // a = status (ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK...)
+export const VT_CONFIG_READ = 5; // a = offset, b = size (1, 2, 4) -> value
+export const VT_CONFIG_WRITE = 6; // a = offset, b = size, c = value
+export const VT_QUEUE_SIZE_MAX = 7; // a = queue index -> max size (0 = no such queue)
+export const VT_NUM_QUEUES = 8; // -> queues the device exposes for the negotiated features
+export const NR_VIRTIO_SLOTS = 8; // device slots per VM
+
+// Device status bits (virtio 1.x §2.1).
+export const VIRTIO_STATUS_ACKNOWLEDGE = 1;
+export const VIRTIO_STATUS_DRIVER = 2;
+export const VIRTIO_STATUS_DRIVER_OK = 4;
+export const VIRTIO_STATUS_FEATURES_OK = 8;
+export const VIRTIO_STATUS_NEEDS_RESET = 64;
+export const VIRTIO_STATUS_FAILED = 128;
+
+// Virtio device ids.
+export const VIRTIO_ID_BALLOON = 5;
+export const VIRTIO_ID_MEM = 24;
+export const VIRTIO_ID_PMEM = 27;

@@ -8,6 +8,7 @@ export interface GuestExports {
   guest_enter(nowNs: number): void;
   guest_elapsed(): number;
   hw_access_range(pfn: number, count: number, write: boolean | number): number;
+  guest_timer_fire(id: number): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */

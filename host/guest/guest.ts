@@ -15,6 +15,10 @@ export interface GuestImports {
   /** Arm guest timer `id` at absolute simulated time `atNs`. */
   timerArm(id: number, atNs: number): void;
   timerCancel(id: number): void;
+  /** Virtio transport exit (abi.ts VT_*); returns the value read, 0xffffffff for an empty slot. */
+  virtioTransport(dev: number, op: number, a: number, b: number, c: number): number;
+  /** Queue address setup; returns 0 or a negative abi.ts E_* code. */
+  virtioQueueSetup(dev: number, queue: number, size: number, descGpa: number, availGpa: number, usedGpa: number): number;
 }
 
 const WASM_PAGE_BYTES = 65536;
@@ -74,6 +78,10 @@ export class Guest {
         virtio_notify: (dev: number, q: number) => imports.virtioNotify(dev >>> 0, q >>> 0),
         timer_arm: (id: number, atNs: number) => imports.timerArm(id >>> 0, atNs),
         timer_cancel: (id: number) => imports.timerCancel(id >>> 0),
+        virtio_transport: (dev: number, op: number, a: number, b: number, c: number) =>
+          imports.virtioTransport(dev >>> 0, op >>> 0, a >>> 0, b >>> 0, c >>> 0) | 0,
+        virtio_queue_setup: (dev: number, q: number, size: number, d: number, a: number, u: number) =>
+          imports.virtioQueueSetup(dev >>> 0, q >>> 0, size >>> 0, d, a, u),
       },
     });
     this.exports = adaptExports(instance.exports as unknown as GuestExports);

@@ -29,6 +29,8 @@ export function backingImports(guestRef: () => Guest | undefined, costNs = 1500)
     virtioNotify: () => 0,
     timerArm: () => {},
     timerCancel: () => {},
+    virtioTransport: () => 0xffffffff,
+    virtioQueueSetup: () => -2,
   };
   return imp;
 }
