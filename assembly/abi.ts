@@ -229,3 +229,18 @@ export const VIRTIO_STATUS_FAILED: u32 = 128;
 export const VIRTIO_ID_BALLOON: u32 = 5;
 export const VIRTIO_ID_MEM: u32 = 24;
 export const VIRTIO_ID_PMEM: u32 = 27;
+
+// Boot parameters and tunables (lib/params.ts, set through guest_set_param). Modules add their
+// ids here; each names its default and source where it is read.
+export const PARAM_MOVABLE_START_PFN: u32 = 0; // first pfn of ZONE_MOVABLE (movablecore=); default: none
+export const PARAM_INIT_ON_ALLOC: u32 = 1; // 1 = zero pages on allocation (Debian default init_on_alloc=1)
+export const PARAM_MIN_FREE_KBYTES: u32 = 2; // vm.min_free_kbytes override; default from int_sqrt formula
+export const PARAM_WATERMARK_SCALE_FACTOR: u32 = 3; // vm.watermark_scale_factor, default 10
+export const PARAM_NR_CPUS: u32 = 4; // vCPUs (per-cpu page lists), default 1
+export const PARAM_PAGE_REPORTING_ORDER: u32 = 5; // page_reporting.page_reporting_order, default 9
+export const PARAM_PAGE_REPORTING_DELAY_MS: u32 = 6; // PAGE_REPORTING_DELAY, default 2000
+export const PARAM_PAGE_REPORTING_CAPACITY: u32 = 7; // PAGE_REPORTING_CAPACITY, default 32
+export const PARAM_COMPACTION_PROACTIVENESS: u32 = 8; // vm.compaction_proactiveness, default 20
+export const PARAM_EXTFRAG_THRESHOLD: u32 = 9; // vm.extfrag_threshold, default 500
+export const PARAM_WATERMARK_BOOST_FACTOR: u32 = 10; // vm.watermark_boost_factor, default 15000
+export const NR_PARAMS: u32 = 64;

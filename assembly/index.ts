@@ -11,6 +11,7 @@ import { initRamWindow, RAMWIN_PFN_DEFAULT, RAMWIN_FRAMES_DEFAULT } from "./hw/r
 import { prngSeed } from "./lib/prng";
 import { writeFrame, readFrame } from "./hw/mmu";
 import { fireTimer } from "./lib/timers";
+import { setParam } from "./lib/params";
 
 let initialized = false;
 
@@ -28,6 +29,9 @@ export function guest_init(frames: u32, seed: u32): i32 {
   initialized = true;
   return OK;
 }
+
+/** Sets boot parameter / tunable `id` (abi.ts PARAM_*); boot-time ones only before guest_init. */
+export function guest_set_param(id: u32, value: f64): i32 { return setParam(id, value) ? OK : E_INVAL; }
 
 /** Address of the shared control block (abi.ts SCB_*). Called once by the host after init. */
 export function scb_ptr(): usize { return SCB; }
@@ -56,3 +60,4 @@ export function hw_access_range(pfn: u32, count: u32, write: bool): i32 {
 export function guest_timer_fire(id: u32): i32 { return fireTimer(id); }
 
 // ---- module exports (one line per module; keep this list sorted by layer) ----
+export * from "./drivers/virtio_exports";

@@ -4,11 +4,14 @@
 export interface GuestExports {
   memory?: WebAssembly.Memory;
   guest_init(frames: number, seed: number): number;
+  guest_set_param(id: number, value: number): number;
   scb_ptr(): number;
   guest_enter(nowNs: number): void;
   guest_elapsed(): number;
   hw_access_range(pfn: number, count: number, write: boolean | number): number;
   guest_timer_fire(id: number): number;
+  virtio_interrupt(dev: number, queue: number): number;
+  virtio_config_changed(dev: number): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
