@@ -60,7 +60,9 @@ export class Guest {
   private cachedBuffer: ArrayBuffer | undefined;
   private cachedViews: GuestViews | undefined;
 
-  constructor(module: WebAssembly.Module, frames: number, seed: number, imports: GuestImports) {
+  /** `bootParams`: [abi PARAM_* id, value] pairs set with guest_set_param before guest_init. */
+  constructor(module: WebAssembly.Module, frames: number, seed: number, imports: GuestImports,
+    bootParams: ReadonlyArray<readonly [number, number]> = []) {
     const pages = Math.ceil(guestLinearBytes(frames) / WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES });
     const memory = this.memory;
@@ -86,6 +88,7 @@ export class Guest {
     });
     this.exports = adaptExports(instance.exports as unknown as GuestExports);
     this.frames = frames;
+    for (const [id, v] of bootParams) check("guest_set_param", this.exports.guest_set_param(id, v), `id=${id} value=${v}`);
     check("guest_init", this.exports.guest_init(frames, seed >>> 0), `frames=${frames}`);
     this.scbPtr = this.exports.scb_ptr();
     const scb = new Uint32Array(this.memory.buffer, this.scbPtr, 16);

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+// A VM's guest memory as the host sees it: per-frame backing state (not backed / backed / zero
+// page / swapped, abi HS_*), write protection, dirty logging, traps, and the EPT fault handler.
+// Works zero-copy on the guest's hstate and versions arrays. Follows KVM's EPT fault path and
+// mm/madvise.c MADV_DONTNEED. Model: a 2 MiB host page is always wholly in one backing state.
+
+import * as abi from "../guest/abi.generated.js";
+import { ConfigError, InvariantError } from "../guest/errors.js";
+import { CostModel, defaultCostModel } from "../cost-model.js";
+import { DirtyLog, CLEAR_BITMAP_SHIFT_DEFAULT } from "./dirty_log.js";
+import { WriteProtectReasons, WP_DIRTY_LOG, WpWriteListener } from "./write_protect.js";
+
+const PAGE = abi.PAGE_SIZE;
+const HS_BACKED = abi.HS_BACKED;
+const HS_ZERO = abi.HS_ZERO;
+const HS_WP = abi.HS_WP;
+const HS_SWAPPED = abi.HS_SWAPPED;
+const HS_TRAP = abi.HS_TRAP;
+
+/** 4 KiB or 2 MiB (THP / hugetlb-like) host pages. */
+export type HostPageBytes = 4096 | 2097152;
+export const HOST_PAGE_4K: HostPageBytes = 4096;
+export const HOST_PAGE_2M: HostPageBytes = 2097152;
+
+/** The two guest arrays the host works on. Read through a getter so that views stay fresh. */
+export interface FrameViews {
+  readonly hstate: Uint8Array;
+  readonly versions: Uint32Array;
+}
+export interface FrameSource {
+  readonly frames: number;
+  readonly views: FrameViews;
+}
+
+/** The host machine behind the VM: asked before frames become resident (may swap others out). */
+export interface HostBacking {
+  /** `bytes` are about to become resident in `mem`; returns the ns of host work (swap-out) charged. */
+  reserve(bytes: number, mem: GuestMemory): number;
+}
+
+/**
+ * Handler for an access to a trapped frame (HS_TRAP: inflated balloon page, unplugged block).
+ * Returns < 0 to refuse the access, or the ns of device work (>= 0) to allow it: the frame is
+ * then untrapped and the fault continues like an ordinary one (zero page / populate).
+ */
+export type TrapHandler = (pfn: number, write: boolean) => number;
+
+/** Counters of one GuestMemory (plain fields: the fault path increments them directly). */
+export class MemoryStats {
+  faultsRead = 0; // read faults that mapped the zero page
+  faultsWrite = 0; // write faults that populated a host page
+  faultsWp = 0; // write faults on write-protected frames
+  faultsSwapIn = 0; // faults that swapped a host page in
+  faultsTrap = 0; // accesses to trapped frames handed to a trap handler
+  faultsRefused = 0; // accesses refused (trap handler said no, no handler, pfn out of range)
+  backedFrames = 0; // frames with HS_BACKED (RSS / 4 KiB)
+  zeroMappedFrames = 0; // frames with HS_ZERO
+  swappedFrames = 0; // frames with HS_SWAPPED
+  discardedBytes = 0; // bytes freed by discard() (cumulative)
+  discardCalls = 0;
+  swapOutFrames = 0; // cumulative
+  swapInFrames = 0; // cumulative
+  dirtyLogClearedPages = 0; // cumulative bits cleared by clearDirtyLog
+}
+
+export interface GuestMemoryOptions {
+  hostPageBytes?: HostPageBytes;
+  costs?: CostModel;
+  backing?: HostBacking;
+}
+
+export interface DiscardResult {
+  /** 4 KiB frames that were resident and are now freed. */
+  readonly freedPages: number;
+  readonly costNs: number;
+}
+
+export interface DirtyClearResult {
+  readonly clearedPages: number;
+  readonly costNs: number;
+}
+
+/**
+ * Invariants (checked by validate()):
+ * - HS_BACKED, HS_ZERO, HS_SWAPPED are mutually exclusive; stats count each exactly.
+ * - HS_WP is set iff the frame's reason bits are non-zero.
+ * - HS_TRAP is set iff the frame has a trap handler id.
+ * - with 2 MiB host pages, all frames of a host page share HS_BACKED and HS_SWAPPED.
+ */
+export class GuestMemory {
+  readonly frames: number;
+  readonly hostPageBytes: HostPageBytes;
+  /** Frames per host page: 1 or 512. */
+  readonly hostPageFrames: number;
+  readonly stats = new MemoryStats();
+  readonly dirty: DirtyLog;
+  readonly wp: WriteProtectReasons;
+  costs: CostModel;
+  backing: HostBacking | undefined;
+
+  private readonly dirtyBit: number;
+  private trapIds: Uint8Array | undefined;
+  private readonly trapHandlers: TrapHandler[] = [];
+  private readonly pinned: [number, number][] = [];
+  private swapSeen: Uint32Array | undefined;
+  private clockHand = 0;
+
+  constructor(private readonly src: FrameSource, opts: GuestMemoryOptions = {}) {
+    this.frames = src.frames;
+    this.hostPageBytes = opts.hostPageBytes ?? HOST_PAGE_4K;
+    if (this.hostPageBytes !== HOST_PAGE_4K && this.hostPageBytes !== HOST_PAGE_2M) {
+      throw new ConfigError("hostPageBytes", this.hostPageBytes, "4096 or 2097152");
+    }
+    this.hostPageFrames = this.hostPageBytes / PAGE;
+    if (this.frames % this.hostPageFrames !== 0) {
+      throw new ConfigError("memBytes", this.frames * PAGE, `a multiple of the host page size (${this.hostPageBytes})`);
+    }
+    this.costs = opts.costs ?? defaultCostModel;
+    this.backing = opts.backing;
+    this.dirty = new DirtyLog(this.frames);
+    this.wp = new WriteProtectReasons(this.frames);
+    this.dirtyBit = this.wp.register(WP_DIRTY_LOG);
+    this.recount();
+  }
+
+  /** Resident bytes (RSS) of this guest. */
+  get rssBytes(): number { return this.stats.backedFrames * PAGE; }
+  /** Bytes this guest has in host swap. */
+  get swapBytes(): number { return this.stats.swappedFrames * PAGE; }
+
+  // ---- the fault handler -------------------------------------------------------------------
+
+  /**
+   * The EPT violation handler (GuestImports.hwFault): makes the access possible or refuses it.
+   * Order: trap handler, swap-in, populate (write) or zero page (read), write-protect fault.
+   * Returns the host cost in ns, or < 0 if refused.
+   */
+  hwFault(pfn: number, write: boolean): number {
+    const hs = this.src.views.hstate;
+    const st = this.stats;
+    if (!(pfn >= 0 && pfn < this.frames)) { st.faultsRefused++; return -1; }
+    const c = this.costs;
+    let cost = 0;
+    let exitCharged = false;
+    let s = hs[pfn];
+    if (s & HS_TRAP) {
+      st.faultsTrap++;
+      const id = this.trapIds ? this.trapIds[pfn] : 0;
+      const h = id > 0 ? this.trapHandlers[id - 1] : undefined;
+      const r = h ? h(pfn, write) : -1;
+      if (!(r >= 0)) { st.faultsRefused++; return r < 0 ? r : -1; }
+      cost += r;
+      this.untrap(pfn, 1);
+      s = hs[pfn];
+    }
+    if (s & HS_SWAPPED) {
+      cost += this.swapIn(pfn);
+      s = hs[pfn];
+    }
+    if ((s & HS_BACKED) === 0) {
+      if (write) {
+        cost += this.populate(pfn);
+        exitCharged = true; // eptFault*Ns include the exit
+        st.faultsWrite++;
+      } else if ((s & HS_ZERO) === 0) {
+        this.mapZero(pfn);
+        cost += c.zeroPageMapNs;
+        st.faultsRead++;
+      }
+      s = hs[pfn];
+    }
+    if (write && (s & HS_WP)) {
+      const bits = this.wp.bits[pfn];
+      this.wp.bits[pfn] = 0;
+      hs[pfn] = s & ~HS_WP;
+      st.faultsWp++;
+      cost += c.wpFaultNs;
+      this.wp.notify(bits & ~this.dirtyBit, pfn);
+    }
+    // any write that exits while logging is a dirty page (KVM mark_page_dirty in the fault path)
+    if (write && this.dirty.active) this.dirty.mark(pfn);
+    if (!exitCharged) cost += c.vmExitNs;
+    return cost;
+  }
+
+  /** Host page [first, end) containing `pfn`. */
+  private hostPage(pfn: number): [number, number] {
+    const first = pfn - (pfn % this.hostPageFrames);
+    return [first, first + this.hostPageFrames];
+  }
+
+  /** Write fault on an unbacked frame: allocates and zeroes the whole host page. */
+  private populate(pfn: number): number {
+    const hs = this.src.views.hstate;
+    const [first, end] = this.hostPage(pfn);
+    const st = this.stats;
+    let n = 0;
+    for (let f = first; f < end; f++) if ((hs[f] & (HS_BACKED | HS_SWAPPED)) === 0) n++;
+    let cost = this.backing ? this.backing.reserve(n * PAGE, this) : 0;
+    for (let f = first; f < end; f++) {
+      const s = hs[f];
+      if (s & (HS_BACKED | HS_SWAPPED)) continue;
+      if (s & HS_ZERO) st.zeroMappedFrames--;
+      hs[f] = (s & ~HS_ZERO) | HS_BACKED;
+      st.backedFrames++;
+      // KVM maps the rest of a huge host page at 4 KiB while logging: each write must still exit
+      if (f !== pfn && this.dirty.active) this.protectFrame(f, this.dirtyBit);
+    }
+    cost += this.hostPageFrames === 1 ? this.costs.eptFault4kNs : this.costs.eptFault2mNs;
+    return cost;
+  }
+
+  /** Read fault on an unbacked frame: maps the shared (huge) zero page; no RSS. */
+  private mapZero(pfn: number): void {
+    const hs = this.src.views.hstate;
+    const [first, end] = this.hostPage(pfn);
+    for (let f = first; f < end; f++) {
+      const s = hs[f];
+      if (s & (HS_BACKED | HS_ZERO | HS_SWAPPED)) continue;
+      hs[f] = s | HS_ZERO;
+      this.stats.zeroMappedFrames++;
+    }
+  }
+
+  /** Swaps in the host page holding `pfn`; returns its cost (major fault). */
+  private swapIn(pfn: number): number {
+    const hs = this.src.views.hstate;
+    const [first, end] = this.hostPage(pfn);
+    let n = 0;
+    for (let f = first; f < end; f++) if (hs[f] & HS_SWAPPED) n++;
+    let cost = this.backing ? this.backing.reserve(n * PAGE, this) : 0;
+    for (let f = first; f < end; f++) {
+      const s = hs[f];
+      if ((s & HS_SWAPPED) === 0) continue;
+      hs[f] = (s & ~HS_SWAPPED) | HS_BACKED; // versions untouched: the contents come back
+    }
+    const st = this.stats;
+    st.swappedFrames -= n;
+    st.backedFrames += n;
+    st.swapInFrames += n;
+    st.faultsSwapIn++;
+    cost += n * this.costs.swapInPageNs;
+    return cost;
+  }
+
+  // ---- discard (MADV_DONTNEED) --------------------------------------------------------------
+
+  /**
+   * Discards frames [pfn, pfn+count) like one madvise(MADV_DONTNEED) call: they become unbacked
+   * and read back as zero (version VERSION_ZERO), RSS falls, nothing is marked dirty. With 2 MiB
+   * host pages only whole host pages inside the range are freed; the rest is left untouched.
+   * Traps and write-protect reasons survive (like uffd-wp PTE markers).
+   */
+  discard(pfn: number, count: number): DiscardResult {
+    this.checkRange("discard", pfn, count);
+    const hpf = this.hostPageFrames;
+    const first = Math.ceil(pfn / hpf) * hpf;
+    const end = Math.floor((pfn + count) / hpf) * hpf;
+    const hs = this.src.views.hstate;
+    const ver = this.src.views.versions;
+    const st = this.stats;
+    let freed = 0;
+    for (let f = first; f < end; f++) {
+      const s = hs[f];
+      if (s & HS_BACKED) { freed++; st.backedFrames--; }
+      else if (s & HS_ZERO) st.zeroMappedFrames--;
+      else if (s & HS_SWAPPED) st.swappedFrames--;
+      hs[f] = s & ~(HS_BACKED | HS_ZERO | HS_SWAPPED);
+      ver[f] = abi.VERSION_ZERO;
+    }
+    st.discardCalls++;
+    st.discardedBytes += freed * PAGE;
+    const c = this.costs;
+    const costNs = c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : (freed / hpf) * c.madvise2mNs);
+    return { freedPages: freed, costNs };
+  }
+
+  // ---- pinning (vring memory) ---------------------------------------------------------------
+
+  /**
+   * Populates frames [pfn, pfn+count) (rounded out to host pages) and keeps them resident: never
+   * swapped out, like vring memory a vhost backend maps. Returns the cost in ns.
+   */
+  pin(pfn: number, count: number): number {
+    this.checkRange("pin", pfn, count);
+    const hpf = this.hostPageFrames;
+    const first = Math.floor(pfn / hpf) * hpf;
+    const end = Math.ceil((pfn + count) / hpf) * hpf;
+    let cost = 0;
+    const hs = this.src.views.hstate;
+    for (let f = first; f < end; f += hpf) {
+      if (hs[f] & HS_SWAPPED) cost += this.swapIn(f);
+      if ((hs[f] & HS_BACKED) === 0) cost += this.populate(f);
+    }
+    this.pinned.push([first, end]);
+    return cost;
+  }
+
+  isPinned(pfn: number): boolean {
+    for (const [a, b] of this.pinned) if (pfn >= a && pfn < b) return true;
+    return false;
+  }
+
+  // ---- traps ----------------------------------------------------------------------------------
+
+  /** Makes every access to frames [pfn, pfn+count) exit to `handler` (see TrapHandler). */
+  trap(pfn: number, count: number, handler: TrapHandler): void {
+    this.checkRange("trap", pfn, count);
+    let id = this.trapHandlers.indexOf(handler) + 1;
+    if (id === 0) {
+      if (this.trapHandlers.length >= 255) throw new ConfigError("trapHandler", this.trapHandlers.length + 1, "at most 255 distinct trap handlers per VM");
+      id = this.trapHandlers.push(handler);
+    }
+    const ids = (this.trapIds ??= new Uint8Array(this.frames));
+    const hs = this.src.views.hstate;
+    for (let f = pfn; f < pfn + count; f++) {
+      ids[f] = id;
+      hs[f] |= HS_TRAP;
+    }
+  }
+
+  /** Removes traps from frames [pfn, pfn+count). */
+  untrap(pfn: number, count: number): void {
+    this.checkRange("untrap", pfn, count);
+    if (!this.trapIds) return;
+    const hs = this.src.views.hstate;
+    for (let f = pfn; f < pfn + count; f++) {
+      this.trapIds[f] = 0;
+      hs[f] &= ~HS_TRAP;
+    }
+  }
+
+  isTrapped(pfn: number): boolean { return (this.src.views.hstate[pfn] & HS_TRAP) !== 0; }
+
+  // ---- write protection -----------------------------------------------------------------------
+
+  /**
+   * Registers a write-protect reason other than dirty logging (e.g. "hint-wp"); `onWrite` is
+   * told of the first write to each frame it protected. Up to 8 reasons per VM.
+   */
+  registerWpReason(name: string, onWrite?: WpWriteListener): void {
+    this.wp.register(name, onWrite);
+  }
+
+  /** Write-protects frames [pfn, pfn+count) for `reason`; returns the cost in ns. */
+  writeProtect(pfn: number, count: number, reason: string): number {
+    this.checkRange("writeProtect", pfn, count);
+    const bit = this.wp.bitOf(reason);
+    let n = 0;
+    for (let f = pfn; f < pfn + count; f++) n += this.protectFrame(f, bit);
+    return n * this.costs.wpProtectPageNs;
+  }
+
+  /** Drops `reason`'s protection of frames [pfn, pfn+count); other reasons keep theirs. */
+  unprotect(pfn: number, count: number, reason: string): void {
+    this.checkRange("unprotect", pfn, count);
+    const bit = this.wp.bitOf(reason);
+    const hs = this.src.views.hstate;
+    const bits = this.wp.bits;
+    for (let f = pfn; f < pfn + count; f++) {
+      const b = bits[f] & ~bit;
+      bits[f] = b;
+      if (b === 0) hs[f] &= ~HS_WP;
+    }
+  }
+
+  /** True if `pfn` is write-protected (for `reason`, or for any reason). */
+  isWriteProtected(pfn: number, reason?: string): boolean {
+    if (reason === undefined) return (this.src.views.hstate[pfn] & HS_WP) !== 0;
+    return (this.wp.bits[pfn] & this.wp.bitOf(reason)) !== 0;
+  }
+
+  /** Sets `bit` on `f`; returns 1 if a present (backed) mapping had to be protected. */
+  private protectFrame(f: number, bit: number): number {
+    this.wp.bits[f] |= bit;
+    const hs = this.src.views.hstate;
+    hs[f] |= HS_WP;
+    return hs[f] & HS_BACKED ? 1 : 0;
+  }
+
+  // ---- dirty logging (KVM_MEM_LOG_DIRTY_PAGES with manual protect) ----------------------------
+
+  /**
+   * Starts dirty logging: clears the bitmap and write-protects every backed frame, so that the
+   * next write to each exits and is logged. Returns the cost in ns.
+   */
+  startDirtyLog(opts: { clearBitmapShift?: number } = {}): number {
+    if (this.dirty.active) throw new ConfigError("dirtyLog", "active", "dirty logging stopped before startDirtyLog()");
+    this.dirty.start(opts.clearBitmapShift ?? CLEAR_BITMAP_SHIFT_DEFAULT);
+    const hs = this.src.views.hstate;
+    let n = 0;
+    for (let f = 0; f < this.frames; f++) if (hs[f] & HS_BACKED) n += this.protectFrame(f, this.dirtyBit);
+    return n * this.costs.wpProtectPageNs;
+  }
+
+  /** The live dirty bitmap (host-owned; treat as read-only). Bits stay set until cleared. */
+  getDirtyLog(): Uint32Array { return this.dirty.bitmap; }
+
+  /**
+   * KVM_CLEAR_DIRTY_LOG for clear chunk `chunk` (2^clearBitmapShift frames): clears its dirty
+   * bits and re-protects those frames, so the next write faults and re-dirties them.
+   */
+  clearDirtyLog(chunk: number): DirtyClearResult {
+    if (!this.dirty.active) throw new ConfigError("dirtyLog", "stopped", "dirty logging started before clearDirtyLog()");
+    const [first, end] = this.dirty.chunkRange(chunk);
+    let reprotected = 0;
+    const n = this.dirty.clearRange(first, end, (pfn) => { reprotected += this.protectFrame(pfn, this.dirtyBit); });
+    this.stats.dirtyLogClearedPages += n;
+    return { clearedPages: n, costNs: reprotected * this.costs.wpProtectPageNs };
+  }
+
+  /** Clear chunk index of `pfn`. */
+  dirtyChunkOf(pfn: number): number { return Math.floor(pfn / this.dirty.chunkFrames); }
+
+  /** Stops dirty logging: drops the dirty-log protection everywhere and clears the bitmap. */
+  stopDirtyLog(): void {
+    if (!this.dirty.active) return;
+    this.unprotect(0, this.frames, WP_DIRTY_LOG);
+    this.dirty.stop();
+  }
+
+  // ---- host swap (driven by Host) -----------------------------------------------------------
+
+  /**
+   * One clock sweep step for host reclaim: from the hand on, swaps out up to `needFrames` cold
+   * backed frames (whole host pages), at most `swapFreeFrames`. A host page is young (skipped,
+   * second chance) if a content version changed since the hand last passed: an accessed-bit
+   * approximation that sees writes only. Stops at the end of memory and reports the wrap.
+   */
+  swapOutCold(needFrames: number, swapFreeFrames: number): { swappedFrames: number; wrapped: boolean } {
+    const hs = this.src.views.hstate;
+    const ver = this.src.views.versions;
+    const seen = (this.swapSeen ??= new Uint32Array(this.frames));
+    const hpf = this.hostPageFrames;
+    let out = 0;
+    while (this.clockHand < this.frames && out < needFrames && swapFreeFrames - out >= hpf) {
+      const first = this.clockHand;
+      const end = first + hpf;
+      this.clockHand = end;
+      if ((hs[first] & (HS_BACKED | HS_TRAP)) !== HS_BACKED || this.isPinned(first)) continue;
+      let young = false;
+      for (let f = first; f < end; f++) {
+        if (ver[f] !== seen[f]) { seen[f] = ver[f]; young = true; }
+      }
+      if (young) continue;
+      for (let f = first; f < end; f++) hs[f] = (hs[f] & ~HS_BACKED) | HS_SWAPPED;
+      out += hpf;
+    }
+    const st = this.stats;
+    st.backedFrames -= out;
+    st.swappedFrames += out;
+    st.swapOutFrames += out;
+    const wrapped = this.clockHand >= this.frames;
+    if (wrapped) this.clockHand = 0;
+    return { swappedFrames: out, wrapped };
+  }
+
+  // ---- checks ---------------------------------------------------------------------------------
+
+  private checkRange(op: string, pfn: number, count: number): void {
+    if (!Number.isInteger(pfn) || !Number.isInteger(count) || pfn < 0 || count < 0 || pfn + count > this.frames) {
+      throw new ConfigError(`${op}.range`, { pfn, count }, `integers with 0 <= pfn and pfn + count <= ${this.frames}`);
+    }
+  }
+
+  /** Recomputes the counters from hstate (used at construction). */
+  private recount(): void {
+    const hs = this.src.views.hstate;
+    const st = this.stats;
+    st.backedFrames = st.zeroMappedFrames = st.swappedFrames = 0;
+    for (let f = 0; f < this.frames; f++) {
+      const s = hs[f];
+      if (s & HS_BACKED) st.backedFrames++;
+      else if (s & HS_ZERO) st.zeroMappedFrames++;
+      else if (s & HS_SWAPPED) st.swappedFrames++;
+    }
+  }
+
+  /** Checks the invariants listed on the class; throws InvariantError on the first violation. */
+  validate(): void {
+    const hs = this.src.views.hstate;
+    let backed = 0, zero = 0, swapped = 0;
+    for (let f = 0; f < this.frames; f++) {
+      const s = hs[f];
+      const kinds = (s & HS_BACKED ? 1 : 0) + (s & HS_ZERO ? 1 : 0) + (s & HS_SWAPPED ? 1 : 0);
+      if (kinds > 1) throw new InvariantError(`pfn:0x${f.toString(16)}: hstate 0x${s.toString(16)} has more than one backing kind`);
+      if (((s & HS_WP) !== 0) !== (this.wp.bits[f] !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${this.wp.bits[f].toString(16)}`);
+      const trapped = this.trapIds ? this.trapIds[f] !== 0 : false;
+      if (((s & HS_TRAP) !== 0) !== trapped) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_TRAP disagrees with the trap table`);
+      if (s & HS_BACKED) backed++;
+      if (s & HS_ZERO) zero++;
+      if (s & HS_SWAPPED) swapped++;
+      if (this.hostPageFrames > 1 && f % this.hostPageFrames !== 0) {
+        const h = hs[f - (f % this.hostPageFrames)];
+        if ((h & (HS_BACKED | HS_SWAPPED)) !== (s & (HS_BACKED | HS_SWAPPED))) throw new InvariantError(`pfn:0x${f.toString(16)}: differs from its 2 MiB host page`);
+      }
+    }
+    const st = this.stats;
+    if (backed !== st.backedFrames || zero !== st.zeroMappedFrames || swapped !== st.swappedFrames) {
+      throw new InvariantError(`counters backed/zero/swapped ${st.backedFrames}/${st.zeroMappedFrames}/${st.swappedFrames} != hstate ${backed}/${zero}/${swapped}`);
+    }
+  }
+}

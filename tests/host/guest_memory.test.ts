@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest";
+import * as abi from "../../host/guest/abi.generated.js";
+import { defaultCostModel } from "../../host/cost-model.js";
+import { HOST_PAGE_2M } from "../../host/memory/guest_memory.js";
+import { MIB, newHost } from "../helpers/host.js";
+
+const PAGE = 4096;
+/** A pfn well away from the RAM window (pfns 256..511, pinned at boot). */
+const P = 2048;
+
+function vm16(hostPageBytes?: 4096 | 2097152) {
+  const host = newHost();
+  const vm = host.createVm({ name: "vm0", memBytes: 16 * MIB, hostPageBytes });
+  return { host, vm, mem: vm.memory, hs: () => vm.guest.views.hstate, ver: () => vm.guest.views.versions };
+}
+
+describe("memory/guest_memory: faults", () => {
+  it("boot: only the RAM window is resident (pinned vring memory)", () => {
+    const { vm, mem } = vm16();
+    expect(mem.rssBytes).toBe(vm.guest.ramwinFrames * PAGE);
+    expect(mem.isPinned(vm.guest.ramwinPfn)).toBe(true);
+    mem.validate();
+  });
+
+  it("first read maps the zero page (no RSS); first write allocates a page (RSS + 4 KiB)", () => {
+    const { vm, mem, hs } = vm16();
+    const base = mem.rssBytes;
+    expect(vm.touch(P, 1, false)).toBe(0);
+    expect(hs()[P]).toBe(abi.HS_ZERO);
+    expect(mem.rssBytes).toBe(base);
+    expect(mem.stats.zeroMappedFrames).toBe(1);
+    expect(mem.stats.faultsRead).toBe(1);
+    vm.touch(P, 1, false); // already mapped: no new exit
+    expect(mem.stats.faultsRead).toBe(1);
+    vm.touch(P, 1, true);
+    expect(hs()[P]).toBe(abi.HS_BACKED);
+    expect(mem.rssBytes).toBe(base + PAGE);
+    expect(mem.stats.zeroMappedFrames).toBe(0);
+    expect(mem.stats.faultsWrite).toBe(1);
+    mem.validate();
+  });
+
+  it("a populating write fault costs eptFault4kNs, a zero-page read vmExit + zeroPageMap", () => {
+    const { vm } = vm16();
+    const c = defaultCostModel;
+    const wFault = vm.enter("t", (g) => g.hw_access_range(P, 1, true));
+    const wHit = vm.enter("t", (g) => g.hw_access_range(P, 1, true));
+    expect(wFault - wHit).toBe(c.eptFault4kNs);
+    const rFault = vm.enter("t", (g) => g.hw_access_range(P + 1, 1, false));
+    const rHit = vm.enter("t", (g) => g.hw_access_range(P + 1, 1, false));
+    expect(rFault - rHit).toBe(c.vmExitNs + c.zeroPageMapNs);
+  });
+
+  it("discard then touch: frames refault, read back as version 0, RSS falls and comes back", () => {
+    const { vm, mem, ver, hs } = vm16();
+    const base = mem.rssBytes;
+    vm.touch(P, 64, true);
+    vm.touch(P, 64, true);
+    expect(ver()[P]).toBe(2);
+    expect(mem.rssBytes).toBe(base + 64 * PAGE);
+    const r = mem.discard(P, 64);
+    expect(r.freedPages).toBe(64);
+    expect(r.costNs).toBe(defaultCostModel.madviseCallNs + 64 * defaultCostModel.madvisePerPageNs);
+    expect(mem.rssBytes).toBe(base);
+    expect(ver()[P]).toBe(abi.VERSION_ZERO);
+    expect(hs()[P]).toBe(0);
+    expect(mem.stats.discardedBytes).toBe(64 * PAGE);
+    const faults = mem.stats.faultsWrite;
+    vm.touch(P, 64, true);
+    expect(mem.stats.faultsWrite).toBe(faults + 64);
+    expect(ver()[P]).toBe(1);
+    expect(mem.rssBytes).toBe(base + 64 * PAGE);
+    mem.validate();
+  });
+
+  it("discard never marks dirty, even while logging", () => {
+    const { vm, mem } = vm16();
+    vm.touch(P, 8, true);
+    mem.startDirtyLog();
+    mem.discard(P, 8);
+    expect(mem.dirty.dirtyPages).toBe(0);
+  });
+
+  it("a write to a write-protected frame exits once, sets the dirty bit and un-protects", () => {
+    const { vm, mem, hs } = vm16();
+    vm.touch(P, 4, true);
+    mem.startDirtyLog();
+    expect(hs()[P] & abi.HS_WP).toBe(abi.HS_WP);
+    vm.touch(P, 4, false); // reads do not exit
+    expect(mem.stats.faultsWp).toBe(0);
+    vm.touch(P + 1, 1, true);
+    expect(mem.stats.faultsWp).toBe(1);
+    expect(mem.dirty.test(P + 1)).toBe(true);
+    expect(mem.dirty.test(P)).toBe(false);
+    expect(hs()[P + 1] & abi.HS_WP).toBe(0);
+    vm.touch(P + 1, 1, true); // now writable: no exit
+    expect(mem.stats.faultsWp).toBe(1);
+    mem.validate();
+  });
+
+  it("dirty-log clear re-protects: the next write faults again and re-dirties", () => {
+    const { vm, mem } = vm16();
+    vm.touch(P, 16, true);
+    mem.startDirtyLog({ clearBitmapShift: 10 }); // 4 MiB chunks
+    vm.touch(P, 16, true);
+    expect(mem.dirty.dirtyPages).toBe(16);
+    const chunk = mem.dirtyChunkOf(P);
+    expect(chunk).toBe(2);
+    const r = mem.clearDirtyLog(chunk);
+    expect(r.clearedPages).toBe(16);
+    expect(mem.dirty.dirtyPages).toBe(0);
+    expect(mem.isWriteProtected(P, "dirty-log")).toBe(true);
+    const wp = mem.stats.faultsWp;
+    vm.touch(P + 3, 1, true);
+    expect(mem.stats.faultsWp).toBe(wp + 1);
+    expect(mem.dirty.test(P + 3)).toBe(true);
+    expect(mem.dirty.dirtyPages).toBe(1);
+    // a write to a never-backed frame while logging is dirty too (populate path)
+    vm.touch(P + 100, 1, true);
+    expect(mem.dirty.test(P + 100)).toBe(true);
+    mem.stopDirtyLog();
+    expect(mem.isWriteProtected(P)).toBe(false);
+    mem.validate();
+  });
+
+  it("getDirtyLog bits match clearDirtyLog over chunks of 2^clear_bitmap_shift frames", () => {
+    const { vm, mem } = vm16();
+    mem.startDirtyLog({ clearBitmapShift: 9 });
+    vm.touch(600, 1, true);
+    vm.touch(1100, 1, true);
+    const bm = mem.getDirtyLog();
+    expect((bm[600 >>> 5] >>> (600 & 31)) & 1).toBe(1);
+    expect(mem.clearDirtyLog(1).clearedPages).toBe(1); // frames 512..1023
+    expect(mem.dirty.test(1100)).toBe(true);
+    expect(mem.clearDirtyLog(2).clearedPages).toBe(1);
+    expect(() => mem.clearDirtyLog(mem.dirty.chunks)).toThrowError(/chunk: got 8/);
+  });
+
+  it("write-protect reasons coexist: dirty logging and a hint tracker each see their write", () => {
+    const { vm, mem } = vm16();
+    const hinted: number[] = [];
+    mem.registerWpReason("hint-wp", (pfn) => hinted.push(pfn));
+    vm.touch(P, 4, true);
+    mem.writeProtect(P, 4, "hint-wp");
+    mem.startDirtyLog();
+    mem.unprotect(P, 1, "dirty-log");
+    expect(mem.isWriteProtected(P)).toBe(true); // still held by hint-wp
+    mem.unprotect(P + 2, 1, "hint-wp");
+    vm.touch(P, 4, true);
+    expect(hinted).toEqual([P, P + 1, P + 3]);
+    expect(mem.dirty.dirtyPages).toBe(4);
+    expect(() => mem.writeProtect(P, 1, "nope")).toThrowError(/wpReason: got "nope"/);
+    mem.validate();
+  });
+
+  it("trapped frames go to the trap handler, which may refuse or allow", () => {
+    const { vm, mem, hs } = vm16();
+    let calls = 0;
+    let allow = false;
+    mem.trap(P, 2, () => { calls++; return allow ? 100 : -1; });
+    expect(vm.touch(P, 2, true)).toBe(2); // both refused
+    expect(mem.stats.faultsRefused).toBe(2);
+    expect(vm.guest.views.vmstat[abi.VM_FAULT_REFUSED]).toBe(2);
+    expect(vm.guest.views.versions[P]).toBe(0);
+    allow = true;
+    expect(vm.touch(P, 1, true)).toBe(0);
+    expect(calls).toBe(3);
+    expect(hs()[P]).toBe(abi.HS_BACKED);
+    expect(mem.isTrapped(P)).toBe(false);
+    expect(mem.isTrapped(P + 1)).toBe(true);
+    mem.validate();
+  });
+});
+
+describe("memory/guest_memory: 2 MiB host pages", () => {
+  it("a write fault populates the whole aligned 2 MiB host page", () => {
+    const { vm, mem, hs } = vm16(HOST_PAGE_2M);
+    const base = mem.rssBytes;
+    expect(base).toBe(2 * MIB); // the RAM window's host page
+    vm.touch(1024 + 7, 1, true);
+    expect(mem.rssBytes).toBe(base + 2 * MIB);
+    for (const f of [1024, 1030, 1535]) expect(hs()[f]).toBe(abi.HS_BACKED);
+    expect(hs()[1536]).toBe(0);
+    expect(mem.stats.faultsWrite).toBe(1);
+    vm.touch(1024, 512, true); // no further exits
+    expect(mem.stats.faultsWrite).toBe(1);
+    mem.validate();
+  });
+
+  it("a read fault maps the huge zero page over the host page", () => {
+    const { vm, mem } = vm16(HOST_PAGE_2M);
+    vm.touch(2048, 1, false);
+    expect(mem.stats.zeroMappedFrames).toBe(512);
+    expect(mem.stats.faultsRead).toBe(1);
+    vm.touch(2049, 511, false);
+    expect(mem.stats.faultsRead).toBe(1);
+  });
+
+  it("discard frees only whole aligned host pages inside the range", () => {
+    const { vm, mem, ver } = vm16(HOST_PAGE_2M);
+    vm.touch(1024, 1024, true); // two host pages
+    const base = mem.rssBytes;
+    let r = mem.discard(1100, 800); // covers neither page fully
+    expect(r.freedPages).toBe(0);
+    expect(mem.rssBytes).toBe(base);
+    expect(ver()[1100]).toBe(1);
+    r = mem.discard(1100, 1024); // covers 1536..2047 fully
+    expect(r.freedPages).toBe(512);
+    expect(r.costNs).toBe(defaultCostModel.madviseCallNs + defaultCostModel.madvise2mNs);
+    expect(mem.rssBytes).toBe(base - 2 * MIB);
+    expect(ver()[1536]).toBe(0);
+    expect(ver()[1535]).toBe(1);
+    mem.validate();
+  });
+
+  it("dirty logging with huge pages: a populate leaves the other 511 frames protected", () => {
+    const { vm, mem } = vm16(HOST_PAGE_2M);
+    mem.startDirtyLog();
+    vm.touch(3000, 1, true);
+    expect(mem.dirty.dirtyPages).toBe(1);
+    vm.touch(3001, 1, true);
+    expect(mem.dirty.dirtyPages).toBe(2);
+    mem.validate();
+  });
+});
