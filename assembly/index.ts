@@ -12,6 +12,7 @@ import { prngSeed } from "./lib/prng";
 import { writeFrame, readFrame } from "./hw/mmu";
 import { fireTimer } from "./lib/timers";
 import { setParam } from "./lib/params";
+import { mmInit } from "./mm/page_alloc";
 
 let initialized = false;
 
@@ -25,6 +26,7 @@ export function guest_init(frames: u32, seed: u32): i32 {
   initFrames(frames);
   initScb();
   initRamWindow(RAMWIN_PFN_DEFAULT, RAMWIN_FRAMES_DEFAULT);
+  mmInit();
   prngSeed(seed);
   initialized = true;
   return OK;
@@ -61,3 +63,4 @@ export function guest_timer_fire(id: u32): i32 { return fireTimer(id); }
 
 // ---- module exports (one line per module; keep this list sorted by layer) ----
 export * from "./drivers/virtio_exports";
+export * from "./mm/buddy_exports";

@@ -245,3 +245,46 @@ export const PARAM_COMPACTION_PROACTIVENESS = 8; // vm.compaction_proactiveness,
 export const PARAM_EXTFRAG_THRESHOLD = 9; // vm.extfrag_threshold, default 500
 export const PARAM_WATERMARK_BOOST_FACTOR = 10; // vm.watermark_boost_factor, default 15000
 export const NR_PARAMS = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Page allocator (mm/zone.ts, mm/buddy.ts, mm/pcp.ts, mm/page_alloc.ts): appended block.
+/** Pageblock byte bits 4-5: the zone the pageblock belongs to (page_zonenum() of its pages). */
+export const PB_ZONE_SHIFT = 4;
+export const PB_ZONE_MASK = 0x30;
+/** First pfn not present at boot (frames above are left for memory hotplug); default: all frames. */
+export const PARAM_BOOT_END_PFN = 24;
+// Free-path flags (FPI_*, mm/page_alloc.c).
+export const FPI_NONE = 0;
+export const FPI_SKIP_REPORT_NOTIFY = 1; // do not notify free page reporting
+export const FPI_TO_TAIL = 2; // put the freed block at the tail of its free list
+// Watermark ids (enum zone_watermarks).
+export const WMARK_MIN = 0;
+export const WMARK_LOW = 1;
+export const WMARK_HIGH = 2;
+/** PAGE_ALLOC_COSTLY_ORDER: larger requests never trigger the OOM killer; pcp lists serve <= it. */
+export const PAGE_ALLOC_COSTLY_ORDER = 3;
+// mm_zone_info field ids.
+export const ZI_START_PFN = 0;
+export const ZI_END_PFN = 1; // exclusive
+export const ZI_MANAGED = 2;
+export const ZI_FREE = 3; // NR_FREE_PAGES of the zone (buddy only, no pcp, no ISOLATE)
+export const ZI_WMARK_MIN = 4;
+export const ZI_WMARK_LOW = 5;
+export const ZI_WMARK_HIGH = 6;
+export const ZI_WMARK_BOOST = 7;
+export const ZI_PCP_BATCH = 8;
+export const ZI_PCP_HIGH = 9;
+export const ZI_PCP_COUNT = 10; // pages on the pcp lists of all cpus for the zone
+export const ZI_MIN_FREE_KBYTES = 11; // global min_free_kbytes (same for every zone)
+// mm_validate results: 0 = ok, else the first broken invariant found.
+export const MMV_OK = 0;
+export const MMV_LIST_LINKS = 1; // free-list next/prev/count inconsistent
+export const MMV_FREE_HEAD = 2; // list entry is not a PG_BUDDY PT_FREE head of that order/mt
+export const MMV_NR_FREE = 3; // nr_free[order] != entries on the order's lists
+export const MMV_FREE_BODY = 4; // frame inside a free block is not plain PT_FREE
+export const MMV_STRAY_FREE = 5; // PT_FREE / PG_BUDDY frame outside every free block
+export const MMV_UNMERGED = 6; // two free buddies of the same order that Linux would merge
+export const MMV_PAGEBLOCK = 7; // free block on a list whose mt differs from its pageblock
+export const MMV_ZONE = 8; // free block outside its zone's span or zone tag
+export const MMV_PCP = 9; // pcp list entry / count inconsistent
+export const MMV_COUNTERS = 10; // zone free / managed / vmstat counters disagree

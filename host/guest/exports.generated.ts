@@ -12,7 +12,30 @@ export interface GuestExports {
   guest_timer_fire(id: number): number;
   virtio_interrupt(dev: number, queue: number): number;
   virtio_config_changed(dev: number): number;
+  mm_alloc(order: number, gfp: number): number;
+  mm_free(pfn: number, order: number): number;
+  mm_free_fpi(pfn: number, order: number, fpi: number): number;
+  mm_split_page(pfn: number, order: number): number;
+  mm_nr_free(zone: number, order: number, mt: number): number;
+  mm_zone_info(zone: number, field: number): number;
+  mm_watermark_ok(zone: number, order: number, mark: number): number;
+  mm_frag_index(zone: number, order: number): number;
+  mm_drain_pcp(): void;
+  mm_set_cpu(cpu: number): number;
+  mm_validate(): number;
+  mm_find_buddy(pfn: number): number;
+  mm_pageblock_mt(pfn: number): number;
+  mm_move_pageblock(pfn: number, mt: number): number;
+  mm_isolate_free(pfn: number, order: number): number;
+  mm_putback_isolated(pfn: number, order: number, mt: number): number;
+  mm_online_pages(start: number, count: number, zone: number): number;
+  mm_offline_pages(start: number, count: number): number;
+  mm_bench_buf(): number;
+  mm_bench_alloc(order: number, gfp: number, count: number): number;
+  mm_bench_free(order: number, count: number): number;
+  mm_bench_free_random(order: number, count: number, seed: number): number;
+  mm_bench_repeat(order: number, count: number): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","mm_alloc","mm_nr_free","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat"];
