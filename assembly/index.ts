@@ -63,4 +63,5 @@ export function guest_timer_fire(id: u32): i32 { return fireTimer(id); }
 
 // ---- module exports (one line per module; keep this list sorted by layer) ----
 export * from "./drivers/virtio_exports";
+export * from "./drivers/virtio_test_exports";
 export * from "./mm/buddy_exports";

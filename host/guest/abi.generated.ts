@@ -247,6 +247,25 @@ export const PARAM_WATERMARK_BOOST_FACTOR = 10; // vm.watermark_boost_factor, de
 export const NR_PARAMS = 64;
 
 // ---------------------------------------------------------------------------------------------
+// Virtio transport, appended by drivers/virtqueue.ts + host/virtio/ (docs/design/virtio.md).
+// Split virtqueue wire format, virtio 1.x §2.7; feature bits §6 (reserved range 24..40).
+export const VT_CONFIG_GENERATION = 9; // -> config generation (bumped on every device-side change)
+export const VIRTQ_DESC_F_NEXT = 1; // buffer continues via the `next` field
+export const VIRTQ_DESC_F_WRITE = 2; // device-writable (else device-readable)
+export const VIRTQ_DESC_F_INDIRECT = 4; // buffer holds a table of descriptors
+export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1; // driver: do not interrupt me (a hint)
+export const VIRTQ_USED_F_NO_NOTIFY = 1; // device: do not kick me (a hint)
+export const VIRTQ_DESC_SIZE = 16; // le64 addr, le32 len, le16 flags, le16 next
+export const VIRTQ_DESC_ALIGN = 16; // §2.7: descriptor table alignment
+export const VIRTQ_AVAIL_ALIGN = 2; // §2.7: available ring alignment
+export const VIRTQ_USED_ALIGN = 4; // §2.7: used ring alignment
+export const VIRTQ_MAX_SIZE = 32768; // §2.7: split queue size is a power of 2, at most 32768
+export const VIRTIO_RING_F_INDIRECT_DESC = 28; // feature bit: indirect descriptor tables
+export const VIRTIO_RING_F_EVENT_IDX = 29; // feature bit: used_event / avail_event suppression
+export const VIRTIO_F_VERSION_1 = 32; // feature bit: modern (1.x) device, always required here
+export const VIRTIO_ID_TEST_SUM = 0xfff0; // not a real virtio id: the test "sum" device (tests/)
+
+// ---------------------------------------------------------------------------------------------
 // Page allocator (mm/zone.ts, mm/buddy.ts, mm/pcp.ts, mm/page_alloc.ts): appended block.
 /** Pageblock byte bits 4-5: the zone the pageblock belongs to (page_zonenum() of its pages). */
 export const PB_ZONE_SHIFT = 4;

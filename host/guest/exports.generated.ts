@@ -12,6 +12,33 @@ export interface GuestExports {
   guest_timer_fire(id: number): number;
   virtio_interrupt(dev: number, queue: number): number;
   virtio_config_changed(dev: number): number;
+  vtest_ramwin_alloc(bytes: number, align: number): number;
+  vtest_probe(slot: number, id: number, featLo: number, featHi: number): number;
+  vtest_features(slot: number, word: number): number;
+  vtest_find_vq(slot: number, index: number, size: number, indirectMax: number): number;
+  vtest_vq(slot: number, index: number): number;
+  vtest_vq_size(q: number): number;
+  vtest_driver_ok(slot: number): number;
+  vtest_status(slot: number): number;
+  vtest_remove(slot: number): void;
+  vtest_irqs(slot: number): number;
+  vtest_config_changes(slot: number): number;
+  vtest_queue_index(presentMask: number, name: number): number;
+  vtest_sg(i: number, gpa: number, len: number): number;
+  vtest_add_sgs(q: number, outN: number, inN: number, token: number): number;
+  vtest_kick(q: number): number;
+  vtest_get_buf(q: number): number;
+  vtest_last_len(q: number): number;
+  vtest_num_free(q: number): number;
+  vtest_broken(q: number): number;
+  vtest_kicks(q: number): number;
+  vtest_detach_unused(q: number): number;
+  vtest_disable_cb(q: number): void;
+  vtest_enable_cb(q: number): number;
+  vtest_cread(slot: number, off: number, size: number): number;
+  vtest_cread64(slot: number, off: number): number;
+  vtest_cwrite(slot: number, off: number, size: number, v: number): number;
+  vtest_sum_run(q: number, count: number, batch: number, segs: number, segLen: number, seed: number): number;
   mm_alloc(order: number, gfp: number): number;
   mm_free(pfn: number, order: number): number;
   mm_free_fpi(pfn: number, order: number, fpi: number): number;
@@ -38,4 +65,4 @@ export interface GuestExports {
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","mm_alloc","mm_nr_free","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat"];
