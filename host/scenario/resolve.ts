@@ -56,6 +56,13 @@ export interface ResolvedScenario {
   mode: ResolvedMode;
   /** Per VM name, its actions in file order (an action without `vm` appears in every script). */
   scripts: Record<string, ScriptStep[]>;
+  /** Files the timeline names (replay CSVs), by the path as written; filled in by the caller. */
+  files: Record<string, string>;
+}
+
+/** Paths of the files the timeline reads (relative to the scenario file). */
+export function referencedFiles(s: Scenario): string[] {
+  return [...new Set((s.timeline ?? []).flatMap((a) => (a.do === "replay" ? [a.file] : [])))];
 }
 
 /** Names `--mode` accepts for this scenario: as-written, the built-ins, and the file's custom modes. */
@@ -99,6 +106,7 @@ export function resolveScenario(s: Scenario, mode: string, file: string): Resolv
     costModel: { ...(s.costModel ?? {}) },
     mode: { name: mode, base },
     scripts,
+    files: {},
   };
 }
 

@@ -1,0 +1,207 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { cli, root, scenario, tmp } from "./helpers.js";
+import type { Engine } from "../../host/scenario/engine.js";
+import { fakeRun } from "../scenario/fake-engine.js";
+import { benchCommand } from "../../host/cli/bench.js";
+
+const REAL_TRACE = join(root, "../shared/traces/reporting_on.csv");
+
+describe("guestmem CLI: arguments and exit codes", () => {
+  it.each(["run", "compare", "report", "validate", "schema", "bench", "modes"])("--help works for %s and exits 0", async (cmd) => {
+    const r = await cli([cmd, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Usage: guestmem ${cmd}`);
+  });
+
+  it("top-level --help lists every command", async () => {
+    const r = await cli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["run", "compare", "report", "bench", "validate", "schema"]) expect(r.out).toMatch(new RegExp(`^  ${c} `, "m"));
+  });
+
+  it.each([[["frobnicate"]], [["run"]], [["run", "x.yaml", "--bogus"]], [["report", "somedir"]]])(
+    "bad arguments %j exit with 2", async (argv) => {
+      expect((await cli(argv)).code).toBe(2);
+    });
+
+  it("a missing scenario file exits with 2 and names it", async () => {
+    const r = await cli(["validate", "/nonexistent/s.yaml"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("/nonexistent/s.yaml");
+  });
+
+  it("validate accepts every shipped scenario", async () => {
+    const files = ["reporting-600m", "migrate-hinting", "balloon-512m", "virtio-mem-resize", "build-16g"].map((n) => scenario(`${n}.yaml`));
+    const r = await cli(["validate", ...files]);
+    expect(r.code).toBe(0);
+    expect(r.out.split("\n").filter((l) => l.startsWith("ok: "))).toHaveLength(5);
+  });
+
+  it("a bad scenario exits with 2 and prints the file, field path, value and expectation", async () => {
+    const d = tmp();
+    const f = join(d, "bad.yaml");
+    writeFileSync(f, readFileSync(scenario("reporting-600m.yaml"), "utf8").replace("delay: 2s", "delay: 2GiB"));
+    const r = await cli(["run", f, "--out", join(d, "out")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(f);
+    expect(r.err).toContain("vms[0].devices.balloon.freePageReporting.delay");
+    expect(r.err).toContain('"2GiB"');
+    expect(r.err).toContain("expected a time");
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
+  it("a mode that does not exist exits with 2, lists the valid modes and writes nothing", async () => {
+    const d = tmp();
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--mode", "reportng", "--out", join(d, "o")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--mode: got "reportng", expected one of: .*reporting/);
+    expect(existsSync(join(d, "o"))).toBe(false);
+    const c = await cli(["compare", scenario("reporting-600m.yaml"), "--modes", "none,nope", "--out", join(d, "c")]);
+    expect(c.code).toBe(2);
+    expect(existsSync(join(d, "c"))).toBe(false);
+  });
+
+  it("schema prints the committed scenarios/schema.json", async () => {
+    const r = await cli(["schema"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(root, "scenarios/schema.json"), "utf8"));
+  });
+
+  it("bench says the runner is missing when it is, with exit 1", () => {
+    let err = "";
+    const code = benchCommand([], { out: () => {}, err: (t) => { err += t; }, errIsTTY: false }, ["/nonexistent/bench.mjs"]);
+    expect(code).toBe(1);
+    expect(err).toContain("missing");
+  });
+});
+
+describe("guestmem run: output files", () => {
+  it("writes series.csv (t_s first), summary.json and meta.json", async () => {
+    const d = tmp();
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--mode", "reporting", "--out", d]);
+    expect(r.code).toBe(0);
+    const header = readFileSync(join(d, "series.csv"), "utf8").split("\n")[0].split(",");
+    expect(header[0]).toBe("t_s");
+    expect(header).toEqual(expect.arrayContaining(["host_rss_bytes", "vm0.host_rss_bytes", "vm0.guest_total_bytes",
+      "vm0.guest_free_bytes", "vm0.balloon_actual_bytes", "vm0.virtio_mem_plugged_bytes"]));
+    const summary = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ scenario: "reporting-600m", mode: "reporting", seed: 1, valid: true, stop_reason: "timeline ended" });
+    expect(summary.vms.vm0.host_rss_bytes).toBeTypeOf("number");
+    const meta = JSON.parse(readFileSync(join(d, "meta.json"), "utf8"));
+    const text = readFileSync(scenario("reporting-600m.yaml"), "utf8");
+    expect(meta).toMatchObject({ seed: 1, mode: "reporting", node_version: process.version, engine: "fake",
+      scenario_sha256: createHash("sha256").update(text).digest("hex") });
+    expect(meta.guestmem_version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.err).toMatch(/stopped at t=\d+\.\d+ s because timeline ended/);
+  });
+
+  it("summary.json and series.csv are byte-identical across runs (wall clock only in meta.json)", async () => {
+    const a = tmp(), b = tmp();
+    await cli(["run", scenario("balloon-512m.yaml"), "--mode", "balloon", "--out", a]);
+    await cli(["run", scenario("balloon-512m.yaml"), "--mode", "balloon", "--out", b]);
+    for (const f of ["summary.json", "series.csv"]) expect(readFileSync(join(a, f), "utf8")).toBe(readFileSync(join(b, f), "utf8"));
+    expect(readFileSync(join(a, "summary.json"), "utf8")).not.toMatch(/20\d\d-\d\d-\d\dT/);
+  });
+
+  it("a run that throws exits 1 and leaves summary.json with valid: false, no series", async () => {
+    const d = tmp();
+    writeFileSync(join(d, "summary.json"), JSON.stringify({ valid: true, stale: true }));
+    const boom: Engine = { name: "boom", runScenario: () => { throw new Error("kaboom"); } };
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--out", d], boom);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
+    expect(summary.valid).toBe(false);
+    expect(summary.error).toContain("kaboom");
+    expect(summary.stale).toBeUndefined();
+    expect(existsSync(join(d, "series.csv"))).toBe(false);
+  });
+
+  it("an invalid run (broken invariant) exits 1 and is marked valid: false", async () => {
+    const d = tmp();
+    const bad: Engine = { name: "bad", runScenario: (s) => ({ ...fakeRun(s), valid: false }) };
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--out", d], bad);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(readFileSync(join(d, "summary.json"), "utf8")).valid).toBe(false);
+  });
+
+  it("--trace prints the distance to the measured run and writes trace.json", async () => {
+    const d = tmp();
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--mode", "reporting", "--out", d, "--trace", REAL_TRACE]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/aligned phase "free"/);
+    expect(r.out).toMatch(/RMSE \d+\.\d MiB/);
+    expect(r.out).toMatch(/baseline subtracted: measured 2[12]\d\.\d MiB/);
+    const t = JSON.parse(readFileSync(join(d, "trace.json"), "utf8"));
+    expect(t.measuredFirstDropS).toBeGreaterThan(1.9);
+  });
+
+  it("--trace-from must be a non-negative number", async () => {
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--out", tmp(), "--trace", REAL_TRACE, "--trace-from", "abc"]);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe("guestmem compare and report", () => {
+  it("compare prints one table with a row per mode and writes a self-contained report", async () => {
+    const d = tmp();
+    const report = join(d, "report.html");
+    const r = await cli(["compare", scenario("reporting-600m.yaml"), "--modes", "none,reporting", "--out", d, "--report", report]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^none\s/m);
+    expect(r.out).toMatch(/^reporting\s/m);
+    expect(r.out).toContain("footprint GiB·min");
+    for (const m of ["none", "reporting"]) expect(existsSync(join(d, m, "summary.json"))).toBe(true);
+    expect(JSON.parse(readFileSync(join(d, "comparison.json"), "utf8")).metrics).toHaveLength(2);
+    const html = readFileSync(report, "utf8");
+    // self-contained: nothing is loaded from elsewhere
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/<link[^>]+href=/i);
+    expect(html).not.toMatch(/url\(\s*['"]?https?:/i);
+    expect(html).not.toMatch(/@import/i);
+    const urls = html.match(/https?:\/\/[^\s"')]+/g) ?? [];
+    expect(urls.every((u) => u.startsWith("https://github.com/leeoniya/uPlot"))).toBe(true); // uPlot's licence banner only
+    expect(html).toContain("new uPlot(");
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "{}");
+    expect(data.hostRss.map((l: { label: string }) => l.label)).toEqual(["none", "reporting"]);
+    expect(data.guestFree).toHaveLength(2);
+    expect(data.bars.modes).toEqual(["none", "reporting"]);
+    expect(data.bars.footprintGiBMin[1]).toBeLessThan(data.bars.footprintGiBMin[0]);
+  });
+
+  it("compare without --modes runs the scenario's modes", async () => {
+    const d = tmp();
+    const r = await cli(["compare", scenario("balloon-512m.yaml"), "--out", d]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^balloon\s/m);
+    expect(r.out).toMatch(/^balloon-oom\s/m);
+  });
+
+  it("compare exits 1 when a mode cannot run, still reporting the others", async () => {
+    const d = tmp();
+    const picky: Engine = { name: "picky", runScenario: (s) => { if (s.mode.name === "reporting") throw new Error("no"); return fakeRun(s); } };
+    const r = await cli(["compare", scenario("reporting-600m.yaml"), "--out", d], picky);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^none\s/m);
+    expect(r.out).toMatch(/reporting: Error: no/);
+  });
+
+  it("report reads compare output back into one HTML file, with the trace overlay when present", async () => {
+    const d = tmp();
+    await cli(["compare", scenario("reporting-600m.yaml"), "--out", d, "--trace", REAL_TRACE]);
+    const out = join(d, "r.html");
+    const r = await cli(["report", d, "--out", out]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("Measured trace");
+    const data = JSON.parse(/id="report-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "{}");
+    expect(data.trace.measured.tS.length).toBeGreaterThan(400);
+    expect(data.hostRss).toHaveLength(2);
+  });
+
+  it("report on a directory without runs exits 2", async () => {
+    expect((await cli(["report", tmp(), "--out", join(tmp(), "x.html")])).code).toBe(2);
+  });
+});
