@@ -82,7 +82,7 @@ export async function runMode(loaded: LoadedScenario, mode: string, engine: Engi
 
 export function traceOverlay(t: TraceOptions, result: RunResult): TraceComparison {
   const measured = parseMeasuredTrace(readText(t.file, "trace file"));
-  const rssCol = t.vm ? `${t.vm}.host_rss_bytes` : "host_rss_bytes";
+  const rssCol = t.vm ? `${t.vm}.rss_bytes` : "host.rss_bytes";
   const align: AlignOptions = { phase: t.align, baselinePhase: t.baseline, fromS: t.fromS };
   return compareTrace(measured, { tS: column(result.series, "t_s"), rssBytes: column(result.series, rssCol),
     events: t.vm ? result.events.filter((e) => e.vm === t.vm) : result.events }, align);

@@ -55,9 +55,9 @@ export function shrinkRate(tS: readonly number[], bytes: readonly number[]): { f
   return { fallBytes: fall, GiBps: dt > 0 ? (bytes[i0] - bytes[i1]) / GiB / dt : null };
 }
 
-/** Host RSS over time: the `host_rss_bytes` column. */
+/** Host RSS over time: the `host.rss_bytes` column. */
 export function hostRss(series: Series): { tS: number[]; bytes: number[] } {
-  return { tS: column(series, "t_s"), bytes: column(series, "host_rss_bytes") };
+  return { tS: column(series, "t_s"), bytes: column(series, "host.rss_bytes") };
 }
 
 export function modeMetrics(run: ModeRun): Omit<ModeMetrics, "slowdownPct"> {

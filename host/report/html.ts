@@ -48,7 +48,7 @@ export function reportData(input: ReportInput) {
   });
   return {
     title: input.title,
-    hostRss: lines("host_rss_bytes", GiB),
+    hostRss: lines("host.rss_bytes", GiB),
     guestFree: lines("guest_free_bytes", GiB),
     bars: {
       modes: input.metrics.map((m) => m.mode),

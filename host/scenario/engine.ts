@@ -15,9 +15,9 @@ export interface Series {
  * Series columns every engine writes (docs/scenarios.md, "Series columns"). Per-VM columns are
  * `<vm>.<metric>`; host-wide ones have no prefix. Units are in the names.
  */
-export const HOST_COLUMNS = ["host_rss_bytes"] as const;
-export const VM_COLUMNS = ["host_rss_bytes", "guest_total_bytes", "guest_free_bytes", "balloon_actual_bytes",
-  "virtio_mem_plugged_bytes"] as const;
+export const HOST_COLUMNS = ["host.rss_bytes"] as const;
+export const VM_COLUMNS = ["rss_bytes", "guest_total_bytes", "guest_free_bytes", "balloon.actual_bytes",
+  "virtio_mem.plugged_bytes"] as const;
 
 /** Final figures of one VM. Engines may add more `*_bytes`/count fields. */
 export interface VmSummary {
@@ -98,6 +98,11 @@ export interface RunOptions {
 
 export interface Engine {
   readonly name: string;
+  /**
+   * Why this engine cannot run `scenario` (a mode, device or action it does not support yet), or
+   * null when it can. Lets golden tests and `compare` skip with a reason instead of failing.
+   */
+  unsupported?(scenario: ResolvedScenario): string | null;
   /** Runs one scenario with its mode already applied (resolve.ts). Deterministic for a seed. */
   runScenario(scenario: ResolvedScenario, opts?: RunOptions): RunResult | Promise<RunResult>;
 }

@@ -8,6 +8,7 @@ import { Engine, NotSupportedError } from "./engine.js";
 
 export const modelEngine: Engine = {
   name: "guestmem-model",
+  unsupported: () => "the model engine (host/scenario/runner.ts) is not wired to the host yet",
   runScenario() {
     throw new NotSupportedError("running scenarios: the model engine (host/scenario/runner.ts) is not wired to the host yet");
   },

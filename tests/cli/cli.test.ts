@@ -85,8 +85,8 @@ describe("guestmem run: output files", () => {
     expect(r.code).toBe(0);
     const header = readFileSync(join(d, "series.csv"), "utf8").split("\n")[0].split(",");
     expect(header[0]).toBe("t_s");
-    expect(header).toEqual(expect.arrayContaining(["host_rss_bytes", "vm0.host_rss_bytes", "vm0.guest_total_bytes",
-      "vm0.guest_free_bytes", "vm0.balloon_actual_bytes", "vm0.virtio_mem_plugged_bytes"]));
+    expect(header).toEqual(expect.arrayContaining(["host.rss_bytes", "vm0.rss_bytes", "vm0.guest_total_bytes",
+      "vm0.guest_free_bytes", "vm0.balloon.actual_bytes", "vm0.virtio_mem.plugged_bytes"]));
     const summary = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
     expect(summary).toMatchObject({ scenario: "reporting-600m", mode: "reporting", seed: 1, valid: true, stop_reason: "timeline ended" });
     expect(summary.vms.vm0.host_rss_bytes).toBeTypeOf("number");

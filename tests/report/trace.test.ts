@@ -80,7 +80,7 @@ describe("trace overlay", () => {
     expect(m.tS.length).toBeGreaterThan(400);
     const s = parseScenario(readFileSync(join(root, "scenarios/reporting-600m.yaml"), "utf8"), "r.yaml");
     const run = fakeRun(resolveScenario(s, "reporting", "r.yaml"));
-    const c = compareTrace(m, { tS: column(run.series, "t_s"), rssBytes: column(run.series, "host_rss_bytes"), events: run.events });
+    const c = compareTrace(m, { tS: column(run.series, "t_s"), rssBytes: column(run.series, "host.rss_bytes"), events: run.events });
     expect(c.measuredBaselineMiB).toBeGreaterThan(210);
     expect(c.measuredBaselineMiB).toBeLessThan(235);
     expect(c.measuredEventS).toBeGreaterThan(16.7);

@@ -2,6 +2,7 @@
 // Touch raises host RSS at 2 GiB/s; a free lowers it one reporting delay later when the mode
 // has reporting; a balloon target lowers it 1 s later; migration sends touched (or, with hinting,
 // in-use) memory. Not a model of anything: just a synthetic series with the right columns.
+import { HOST_COLUMNS, VM_COLUMNS } from "../../host/scenario/engine.js";
 import type { Engine, QueryMigrate, RunEvent, RunResult, VmSummary } from "../../host/scenario/engine.js";
 import type { ResolvedScenario } from "../../host/scenario/resolve.js";
 
@@ -69,8 +70,7 @@ export function fakeRun(s: ResolvedScenario): RunResult {
       workload_s: workloadNs / 1e9, oom_kills: 0, skipped_actions: skipped };
   }
   if (s.durationNs !== null) endNs = s.durationNs;
-  const columns = ["t_s", "host_rss_bytes", ...s.vms.flatMap((v) => ["host_rss_bytes", "guest_total_bytes", "guest_free_bytes",
-    "balloon_actual_bytes", "virtio_mem_plugged_bytes"].map((m) => `${v.name}.${m}`))];
+  const columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
   const rows: number[][] = [];
   for (let t = 0; t <= endNs + 1; t += s.sampleNs) {
     const row = [t / 1e9, 0];
