@@ -22,13 +22,25 @@ export type MemAccessTrace = (gpa: number, len: number, write: boolean) => void;
 export class DeviceMemory {
   /** Optional access observer; undefined in normal runs (costs one branch per access). */
   trace: MemAccessTrace | undefined;
+  // cached views: refreshed when the guest memory grows (a grown buffer detaches old views)
+  private u8: Uint8Array = new Uint8Array(0);
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private base = 0;
 
   constructor(private readonly source: () => GuestRamLike) {}
 
+  private refresh(): void {
+    if (this.u8.length !== 0) return;
+    const g = this.source();
+    this.u8 = g.views.ramwin;
+    this.dv = g.views.ramwinView;
+    this.base = g.ramwinGpa;
+  }
+
   /** Guest RAM size in bytes. */
   get ramBytes(): number { return this.source().frames * PAGE_SIZE; }
-  get windowGpa(): number { return this.source().ramwinGpa; }
-  get windowBytes(): number { return this.source().views.ramwin.length; }
+  get windowGpa(): number { this.refresh(); return this.base; }
+  get windowBytes(): number { this.refresh(); return this.u8.length; }
 
   /**
    * True if [gpa, gpa + len) lies inside guest RAM. Written so that huge or non-integer inputs
@@ -41,40 +53,40 @@ export class DeviceMemory {
 
   /** True if [gpa, gpa + len) lies inside the RAM window (the device may touch its bytes). */
   inWindow(gpa: number, len: number): boolean {
-    const base = this.windowGpa;
-    const size = this.windowBytes;
-    if (!Number.isInteger(gpa) || !Number.isInteger(len) || gpa < base || len < 0) return false;
-    const off = gpa - base;
+    this.refresh();
+    if (!Number.isInteger(gpa) || !Number.isInteger(len) || gpa < this.base || len < 0) return false;
+    const off = gpa - this.base;
+    const size = this.u8.length;
     return off <= size && len <= size - off;
   }
 
   /**
    * Window offset of [gpa, gpa + len). Callers validated the range already (rings at setup,
-   * buffers via inWindow), so a miss here is a bug in guestmem: InvariantError.
+   * buffers via inWindow), so a miss here is a bug in guestmem: InvariantError. Zero-length
+   * accesses touch nothing and are not traced.
    */
   private offset(gpa: number, len: number, write: boolean): number {
     if (!this.inWindow(gpa, len)) {
       throw new InvariantError(`virtio: device access outside the RAM window: gpa=0x${gpa.toString(16)} len=${len}`);
     }
-    if (this.trace) this.trace(gpa, len, write);
-    return gpa - this.windowGpa;
+    if (this.trace && len > 0) this.trace(gpa, len, write);
+    return gpa - this.base;
   }
 
-  read8(gpa: number): number { return this.source().views.ramwin[this.offset(gpa, 1, false)]; }
-  read16(gpa: number): number { return this.source().views.ramwinView.getUint16(this.offset(gpa, 2, false), true); }
-  read32(gpa: number): number { return this.source().views.ramwinView.getUint32(this.offset(gpa, 4, false), true); }
+  read8(gpa: number): number { const o = this.offset(gpa, 1, false); return this.u8[o]; }
+  read16(gpa: number): number { const o = this.offset(gpa, 2, false); return this.dv.getUint16(o, true); }
+  read32(gpa: number): number { const o = this.offset(gpa, 4, false); return this.dv.getUint32(o, true); }
   /** le64 as a double: exact below 2^53, larger values stay larger than any guest address. */
   read64(gpa: number): number {
-    const v = this.source().views.ramwinView;
-    const off = this.offset(gpa, 8, false);
-    return v.getUint32(off, true) + v.getUint32(off + 4, true) * 0x1_0000_0000;
+    const o = this.offset(gpa, 8, false);
+    return this.dv.getUint32(o, true) + this.dv.getUint32(o + 4, true) * 0x1_0000_0000;
   }
-  write16(gpa: number, value: number): void { this.source().views.ramwinView.setUint16(this.offset(gpa, 2, true), value, true); }
-  write32(gpa: number, value: number): void { this.source().views.ramwinView.setUint32(this.offset(gpa, 4, true), value >>> 0, true); }
+  write16(gpa: number, value: number): void { const o = this.offset(gpa, 2, true); this.dv.setUint16(o, value, true); }
+  write32(gpa: number, value: number): void { const o = this.offset(gpa, 4, true); this.dv.setUint32(o, value >>> 0, true); }
 
   /** Zero-copy view of window bytes [gpa, gpa + len); valid until the guest memory grows. */
   bytes(gpa: number, len: number, write: boolean): Uint8Array {
-    const off = this.offset(gpa, len, write);
-    return this.source().views.ramwin.subarray(off, off + len);
+    const o = this.offset(gpa, len, write);
+    return this.u8.subarray(o, o + len);
   }
 }

@@ -73,6 +73,14 @@ export class MockDriver {
     const desc = this.alloc(16 * size, 16);
     const avail = this.alloc(availBytes(size), 2);
     const used = this.alloc(usedBytes(size), 4);
+    return this.setupQueueAt(index, size, desc, avail, used);
+  }
+
+  /** Re-uses ring memory (after a reset): zeroes the rings and hands them to the device. */
+  setupQueueAt(index: number, size: number, desc: number, avail: number, used: number): MockQueue {
+    this.bytes(desc, 16 * size).fill(0);
+    this.bytes(avail, availBytes(size)).fill(0);
+    this.bytes(used, usedBytes(size)).fill(0);
     const rc = this.bus.queueSetup(this.slot, index, size, desc, avail, used);
     if (rc !== 0) throw new Error(`mock driver: queue ${index} setup refused (${rc})`);
     return new MockQueue(this, index, size, desc, avail, used);
