@@ -9,7 +9,7 @@ import {
   ZI_PCP_BATCH, ZI_PCP_HIGH, ZI_PCP_COUNT, ZI_MIN_FREE_KBYTES, WMARK_MIN, WMARK_LOW, WMARK_HIGH,
 } from "../abi";
 import { nrFrames } from "./pfn";
-import { listCount } from "../lib/list";
+import { listCount, listHead, listTail } from "../lib/list";
 import { freeList, zoneStart, zoneEnd, zoneManaged, zoneFreePages, zoneNrFree } from "./zone";
 import { wmarkRaw, watermarkBoost, minFreeKbytes, zoneWatermarkOk } from "./watermark";
 import { fragmentationIndex, findBuddyHead, isolateFreePage, putbackIsolatedPage } from "./buddy";
@@ -38,6 +38,18 @@ export function mm_nr_free(zone: u32, order: u32, mt: u32): u32 {
   if (zone >= NR_ZONES || order >= NR_ORDERS) return 0;
   if (mt >= NR_MIGRATETYPES) return zoneNrFree(zone, order);
   return listCount(freeList(zone, order, mt));
+}
+
+/** First (head) block of the (zone, order, mt) free list, or NIL: where allocations take from. */
+export function mm_free_list_first(zone: u32, order: u32, mt: u32): u32 {
+  if (zone >= NR_ZONES || order >= NR_ORDERS || mt >= NR_MIGRATETYPES) return NIL;
+  return listHead(freeList(zone, order, mt));
+}
+
+/** Last (tail) block of the (zone, order, mt) free list, or NIL. */
+export function mm_free_list_last(zone: u32, order: u32, mt: u32): u32 {
+  if (zone >= NR_ZONES || order >= NR_ORDERS || mt >= NR_MIGRATETYPES) return NIL;
+  return listTail(freeList(zone, order, mt));
 }
 
 /** Zone field `field` (abi.ts ZI_*), NaN for a bad zone/field. */

@@ -44,6 +44,8 @@ export interface GuestExports {
   mm_free_fpi(pfn: number, order: number, fpi: number): number;
   mm_split_page(pfn: number, order: number): number;
   mm_nr_free(zone: number, order: number, mt: number): number;
+  mm_free_list_first(zone: number, order: number, mt: number): number;
+  mm_free_list_last(zone: number, order: number, mt: number): number;
   mm_zone_info(zone: number, field: number): number;
   mm_watermark_ok(zone: number, order: number, mark: number): number;
   mm_frag_index(zone: number, order: number): number;
@@ -65,4 +67,4 @@ export interface GuestExports {
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat"];
