@@ -102,7 +102,7 @@ export class Host implements HostBacking {
   /** RAM not resident, bytes (0 when over-committed). */
   get freeBytes(): number { return Math.max(0, this.ramBytes - this.rssBytes); }
 
-  /** Records metrics every `intervalNs` of simulated time (see Sampler). */
+  /** Records metrics every `sampleIntervalNs` of simulated time (see Sampler). */
   sample(opts: SamplerOptions): Sampler { return new Sampler(this.sim, this.metrics, opts); }
 
   runFor(ns: number): number { return this.sim.runFor(ns); }

@@ -72,6 +72,8 @@ export interface GuestMemoryOptions {
 export interface DiscardResult {
   /** 4 KiB frames that were resident and are now freed. */
   readonly freedPages: number;
+  /** 4 KiB frames that were in host swap and whose swap slots are now freed. */
+  readonly swapFreedPages: number;
   readonly costNs: number;
 }
 
@@ -249,30 +251,46 @@ export class GuestMemory {
    * Discards frames [pfn, pfn+count) like one madvise(MADV_DONTNEED) call: they become unbacked
    * and read back as zero (version VERSION_ZERO), RSS falls, nothing is marked dirty. With 2 MiB
    * host pages only whole host pages inside the range are freed; the rest is left untouched.
-   * Traps and write-protect reasons survive (like uffd-wp PTE markers).
+   * Traps and write-protect reasons survive (like uffd-wp PTE markers). Pinned frames are
+   * skipped (QEMU's ram_block_discard_disable while memory is pinned).
    */
   discard(pfn: number, count: number): DiscardResult {
     this.checkRange("discard", pfn, count);
     const hpf = this.hostPageFrames;
     const first = Math.ceil(pfn / hpf) * hpf;
     const end = Math.floor((pfn + count) / hpf) * hpf;
+    const st = this.stats;
+    const backed0 = st.backedFrames;
+    const swapped0 = st.swappedFrames;
+    // split [first, end) around pinned ranges (pinned ranges are host-page aligned)
+    let a = first;
+    for (const [p0, p1] of this.pinned) {
+      if (p1 <= a || p0 >= end) continue;
+      if (p0 > a) this.discardFrames(a, p0);
+      a = Math.max(a, p1);
+    }
+    if (a < end) this.discardFrames(a, end);
+    const freed = backed0 - st.backedFrames;
+    st.discardCalls++;
+    st.discardedBytes += freed * PAGE;
+    const c = this.costs;
+    const costNs = c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : (freed / hpf) * c.madvise2mNs);
+    return { freedPages: freed, swapFreedPages: swapped0 - st.swappedFrames, costNs };
+  }
+
+  /** Discards frames [first, end) (host-page aligned, not pinned). */
+  private discardFrames(first: number, end: number): void {
     const hs = this.src.views.hstate;
     const ver = this.src.views.versions;
     const st = this.stats;
-    let freed = 0;
     for (let f = first; f < end; f++) {
       const s = hs[f];
-      if (s & HS_BACKED) { freed++; st.backedFrames--; }
+      if (s & HS_BACKED) st.backedFrames--;
       else if (s & HS_ZERO) st.zeroMappedFrames--;
       else if (s & HS_SWAPPED) st.swappedFrames--;
       hs[f] = s & ~(HS_BACKED | HS_ZERO | HS_SWAPPED);
       ver[f] = abi.VERSION_ZERO;
     }
-    st.discardCalls++;
-    st.discardedBytes += freed * PAGE;
-    const c = this.costs;
-    const costNs = c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : (freed / hpf) * c.madvise2mNs);
-    return { freedPages: freed, costNs };
   }
 
   // ---- pinning (vring memory) ---------------------------------------------------------------
@@ -293,6 +311,7 @@ export class GuestMemory {
       if ((hs[f] & HS_BACKED) === 0) cost += this.populate(f);
     }
     this.pinned.push([first, end]);
+    this.pinned.sort((x, y) => x[0] - y[0]);
     return cost;
   }
 
@@ -381,15 +400,17 @@ export class GuestMemory {
   // ---- dirty logging (KVM_MEM_LOG_DIRTY_PAGES with manual protect) ----------------------------
 
   /**
-   * Starts dirty logging: clears the bitmap and write-protects every backed frame, so that the
-   * next write to each exits and is logged. Returns the cost in ns.
+   * Starts dirty logging: clears the bitmap and write-protects every backed or swapped frame
+   * (a swapped frame comes back writable on a read swap-in), so that the next write to each
+   * exits and is logged. Unbacked frames need nothing: their first write exits anyway.
+   * Returns the cost in ns.
    */
   startDirtyLog(opts: { clearBitmapShift?: number } = {}): number {
     if (this.dirty.active) throw new ConfigError("dirtyLog", "active", "dirty logging stopped before startDirtyLog()");
     this.dirty.start(opts.clearBitmapShift ?? CLEAR_BITMAP_SHIFT_DEFAULT);
     const hs = this.src.views.hstate;
     let n = 0;
-    for (let f = 0; f < this.frames; f++) if (hs[f] & HS_BACKED) n += this.protectFrame(f, this.dirtyBit);
+    for (let f = 0; f < this.frames; f++) if (hs[f] & (HS_BACKED | HS_SWAPPED)) n += this.protectFrame(f, this.dirtyBit);
     return n * this.costs.wpProtectPageNs;
   }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// A probe that records selected metrics every `intervalNs` of simulated time into a time series
+// A probe that records selected metrics every `sampleIntervalNs` of simulated time into a time series
 // (hyperalloc-bench samples QEMU RSS about once a second the same way). The column set is fixed
 // when the sampler starts: start it after the VMs and devices it should see exist.
 
@@ -9,7 +9,7 @@ import { MetricsRegistry, unitOf } from "./registry.js";
 
 export interface SamplerOptions {
   /** Sampling period in simulated ns (> 0). */
-  intervalNs: number;
+  sampleIntervalNs: number;
   /** Metric ids or id prefixes ending in "." (e.g. "host.", "vm0."); default: every metric. */
   metrics?: readonly string[];
   /** Record a first row right away (default true). */
@@ -47,8 +47,8 @@ export class Sampler {
   private handle: EventHandle | undefined;
 
   constructor(private readonly sim: Simulation, registry: MetricsRegistry, private readonly opts: SamplerOptions) {
-    if (!(opts.intervalNs > 0) || !Number.isFinite(opts.intervalNs)) {
-      throw new ConfigError("sampleIntervalNs", opts.intervalNs, "a finite interval > 0 ns");
+    if (!(opts.sampleIntervalNs > 0) || !Number.isFinite(opts.sampleIntervalNs)) {
+      throw new ConfigError("sampleIntervalNs", opts.sampleIntervalNs, "a finite interval > 0 ns");
     }
     const ids: string[] = [];
     const all = registry.list().map((m) => m.id);
@@ -82,6 +82,6 @@ export class Sampler {
   get running(): boolean { return this.handle !== undefined; }
 
   private arm(): void {
-    this.handle = this.sim.after(this.opts.intervalNs, () => { this.sample(); this.arm(); }, "sampler");
+    this.handle = this.sim.after(this.opts.sampleIntervalNs, () => { this.sample(); this.arm(); }, "sampler");
   }
 }

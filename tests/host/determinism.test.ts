@@ -6,7 +6,7 @@ function runScript(seed: number): string {
   const host = newHost({ ramMib: 40, swapBytes: 64 * MIB, seed });
   const vms = [host.createVm({ name: "vm0", memBytes: 32 * MIB }), host.createVm({ name: "vm1", memBytes: 16 * MIB, hostPageBytes: 2097152 })];
   const rng = host.rng.fork("script");
-  const sampler = host.sample({ intervalNs: 1e6, metrics: ["host.", "vm0.rss_bytes", "vm1.rss_bytes", "vm0.cpu_busy_ns", "vm0.faults_write", "vm1.discarded_bytes"] });
+  const sampler = host.sample({ sampleIntervalNs: 1e6, metrics: ["host.", "vm0.rss_bytes", "vm1.rss_bytes", "vm0.cpu_busy_ns", "vm0.faults_write", "vm1.discarded_bytes"] });
   for (let i = 0; i < 120; i++) {
     const vm = vms[rng.int(0, 2)];
     const at = rng.int(0, 20e6);

@@ -69,9 +69,14 @@ class RefMemory {
   get backed(): number { return this.kind.filter((k) => k === "backed").length; }
 }
 
-function run(seed: number, hostPageBytes: 4096 | 2097152, steps: number): void {
+/**
+ * With `swap`, host RAM is smaller than the guest: host reclaim swaps frames out behind the
+ * model's back. Then "backed" means resident or swapped, and the dirty log may hold extra pages
+ * (a write to a swapped frame exits), never fewer.
+ */
+function run(seed: number, hostPageBytes: 4096 | 2097152, steps: number, swap = false): void {
   const rng = new Rng(seed);
-  const host = newHost();
+  const host = swap ? newHost({ ramMib: 6, swapBytes: 64 * MIB }) : newHost();
   const vm = host.createVm({ name: "p", memBytes: 16 * MIB, hostPageBytes, seed });
   const mem = vm.memory;
   mem.registerWpReason("hint-wp");
@@ -100,7 +105,9 @@ function run(seed: number, hostPageBytes: 4096 | 2097152, steps: number): void {
       for (let f = pfn; f < pfn + count; f++) ref.read(f);
     } else if (op < 75) {
       what = `discard ${pfn}+${count}`;
-      expect(mem.discard(pfn, count).freedPages, what).toBe(ref.discard(pfn, count));
+      const r = mem.discard(pfn, count);
+      expect(r.freedPages + r.swapFreedPages, what).toBe(ref.discard(pfn, count));
+      if (!swap) expect(r.swapFreedPages).toBe(0);
     } else if (op < 83) {
       what = `hint-wp ${pfn}+${count}`;
       mem.writeProtect(pfn, count, "hint-wp");
@@ -125,11 +132,13 @@ function run(seed: number, hostPageBytes: 4096 | 2097152, steps: number): void {
       mem.stopDirtyLog();
       ref.stopLog();
     }
-    expect(mem.rssBytes, `seed ${seed} step ${step}: ${what}`).toBe(ref.backed * 4096);
+    expect(mem.rssBytes + mem.swapBytes, `seed ${seed} step ${step}: ${what}`).toBe(ref.backed * 4096);
+    if (swap) expect(host.rssBytes).toBeLessThanOrEqual(host.ramBytes);
     if (step % 10 === 9 || step === steps - 1) {
       for (let f = 0; f < frames; f++) {
-        const k = hs[f] & abi.HS_BACKED ? "backed" : hs[f] & abi.HS_ZERO ? "zero" : "none";
-        if (k !== ref.kind[f] || ver[f] !== ref.version[f] || mem.dirty.test(f) !== ref.dirty[f]
+        const k = hs[f] & (abi.HS_BACKED | abi.HS_SWAPPED) ? "backed" : hs[f] & abi.HS_ZERO ? "zero" : "none";
+        const dirtyOk = swap ? !ref.dirty[f] || mem.dirty.test(f) : mem.dirty.test(f) === ref.dirty[f];
+        if (k !== ref.kind[f] || ver[f] !== ref.version[f] || !dirtyOk
           || ((hs[f] & abi.HS_WP) !== 0) !== (ref.wp[f].size > 0)) {
           throw new Error(`seed ${seed} step ${step} (${what}): pfn ${f} host=${k}/v${ver[f]}/d${mem.dirty.test(f)}/wp${hs[f] & abi.HS_WP} ref=${ref.kind[f]}/v${ref.version[f]}/d${ref.dirty[f]}/wp${[...ref.wp[f]]}`);
         }
@@ -148,5 +157,10 @@ describe("memory/guest_memory: random operation sequences against a reference mo
   it("RSS, backing kind, versions, WP and dirty bits stay exact with 2 MiB host pages", () => {
     const seed = testSeed("guest_memory 2m", 7);
     for (let i = 0; i < 3; i++) run(seed + i, 2097152, 150);
+  });
+
+  it("with host swap underneath, resident + swapped stays exact and versions survive", () => {
+    const seed = testSeed("guest_memory swap", 99);
+    for (let i = 0; i < 3; i++) run(seed + i, 4096, 150, true);
   });
 });

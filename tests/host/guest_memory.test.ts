@@ -73,6 +73,19 @@ describe("memory/guest_memory: faults", () => {
     mem.validate();
   });
 
+  it("discard never frees pinned frames (the RAM window devices read)", () => {
+    const { vm, mem } = vm16();
+    const w = vm.guest.ramwinPfn;
+    const base = mem.rssBytes;
+    vm.touch(w - 10, 5, true);
+    vm.touch(w + vm.guest.ramwinFrames, 5, true);
+    const r = mem.discard(w - 10, vm.guest.ramwinFrames + 20);
+    expect(r.freedPages).toBe(10);
+    expect(mem.rssBytes).toBe(base);
+    expect(vm.guest.views.hstate[w] & abi.HS_BACKED).toBe(abi.HS_BACKED);
+    mem.validate();
+  });
+
   it("discard never marks dirty, even while logging", () => {
     const { vm, mem } = vm16();
     vm.touch(P, 8, true);

@@ -28,7 +28,7 @@ describe("metrics: registry and sampler", () => {
     const sim = new Simulation();
     const r = new MetricsRegistry();
     const g = r.gauge("host.x_bytes", "x");
-    const s = new Sampler(sim, r, { intervalNs: 5e8 });
+    const s = new Sampler(sim, r, { sampleIntervalNs: 5e8 });
     sim.schedule(7e8, () => g.set(10));
     sim.runFor(2e9);
     s.stop();
@@ -36,7 +36,7 @@ describe("metrics: registry and sampler", () => {
     expect(s.series.toJSON()).toEqual({ columns: ["t_s", "host.x_bytes"], units: ["s", "bytes"], rows: [[0, 0], [0.5, 0], [1, 10], [1.5, 10], [2, 10]] });
     sim.runFor(2e9);
     expect(s.series.rows.length).toBe(5);
-    expect(() => new Sampler(sim, r, { intervalNs: 0 })).toThrowError(/sampleIntervalNs: got 0/);
+    expect(() => new Sampler(sim, r, { sampleIntervalNs: 0 })).toThrowError(/sampleIntervalNs: got 0/);
   });
 
   it("VM and host metrics follow the memory and the guest's vmstat", () => {
