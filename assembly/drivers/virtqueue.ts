@@ -274,7 +274,7 @@ export function vqKickPrepare(vq: Virtqueue): bool {
  * Returns true if a notification was sent.
  */
 export function vqKick(vq: Virtqueue): bool {
-  if (!vqKickPrepare(vq)) return false;
+  if (!vq.active || !vqKickPrepare(vq)) return false;
   vq.kicks++;
   charge(virtio_notify(vq.slot, vq.index));
   return true;

@@ -317,12 +317,10 @@ export abstract class VirtioDevice {
       q.pushUsed(r.chain.head, len < 0 ? 0 : len);
       pushed++;
     }
-    if (!this.live) return;
+    if (pushed > 0) this.count("used_count", pushed);
+    if (!this.live) return; // failed mid-way: the config-change interrupt tells the driver
     q.setNotification(true);
-    if (pushed > 0) {
-      this.count("used_count", pushed);
-      this.interrupt(q);
-    }
+    if (pushed > 0) this.interrupt(q);
   }
 
   /** Used-buffer interrupt for `q`, unless the driver suppressed it. */

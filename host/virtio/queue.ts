@@ -14,6 +14,7 @@ import {
 } from "../guest/abi.generated.js";
 import { DescChain, type ChainError, type PopResult, type Segment } from "./chain.js";
 import type { DeviceMemory } from "./guest_ram.js";
+import { InvariantError } from "../guest/errors.js";
 
 const U32_MAX = 0xffff_ffff;
 const EMPTY: PopResult = { kind: "empty" };
@@ -166,6 +167,8 @@ export class VirtQueue {
 
   /** Returns chain `head` to the driver with `len` bytes written (§2.7.8). */
   pushUsed(head: number, len: number): void {
+    // a device model pushing on a queue that was reset (or never set up) is a bug in guestmem
+    if (!this.ready) throw new InvariantError(`virtio: pushUsed(${head}) on queue ${this.index} that is not ready`);
     const slot = this.nextUsedIdx & (this.size - 1);
     const e = this.usedGpa + 4 + 8 * slot;
     this.mem.write32(e, head);
