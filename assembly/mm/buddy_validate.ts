@@ -4,7 +4,7 @@
 // counters. Model: the kernel's CONFIG_DEBUG_VM checks, gathered in one O(frames) pass.
 
 import {
-  NIL, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, MAX_ORDER, PAGEBLOCK_ORDER, MT_ISOLATE, MT_PCPTYPES,
+  NIL, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, PAGEBLOCK_ORDER, MT_ISOLATE, MT_PCPTYPES,
   PT_FREE, PT_PCP, PT_MASK, PG_BUDDY, PG_REPORTED, VM_NR_FREE_PAGES, VM_MANAGED_PAGES, VM_NR_PCP,
   MMV_OK, MMV_LIST_LINKS, MMV_FREE_HEAD, MMV_NR_FREE, MMV_FREE_BODY, MMV_STRAY_FREE, MMV_UNMERGED,
   MMV_PAGEBLOCK, MMV_ZONE, MMV_PCP, MMV_COUNTERS, PAGE_ALLOC_COSTLY_ORDER,
@@ -46,12 +46,11 @@ function checkFreeBlock(z: u32, p: u32, o: u32, mt: u32): i32 {
   if (o >= PAGEBLOCK_ORDER) {
     for (let q = p; q < p + size; q += 1 << PAGEBLOCK_ORDER) if (getPageblockMt(q) != mt) return MMV_PAGEBLOCK;
   } else if (getPageblockMt(p) != mt) return MMV_PAGEBLOCK;
-  if (o < MAX_ORDER) {
+  // Below pageblock order two free buddies always merge. From pageblock order up they may stay
+  // apart: split_large_buddy/move_freepages_block leave pageblock-sized pieces unmerged.
+  if (o < PAGEBLOCK_ORDER) {
     const b = p ^ size;
-    if (b < nrFrames && (flagsOf(b) & PG_BUDDY) != 0 && orderOf(b) == o && pfnZone(b) == z) {
-      const bmt = listMtOf(b);
-      if (o < PAGEBLOCK_ORDER || bmt == mt || (mt < MT_PCPTYPES && bmt < MT_PCPTYPES)) return MMV_UNMERGED;
-    }
+    if (b < nrFrames && (flagsOf(b) & PG_BUDDY) != 0 && orderOf(b) == o && pfnZone(b) == z) return MMV_UNMERGED;
   }
   return MMV_OK;
 }

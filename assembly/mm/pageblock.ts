@@ -10,7 +10,7 @@ import {
 } from "../abi";
 import { PFLAGS, getOrder, getListMt, getPageblockMt, setPageblockMt, nrFrames } from "./pfn";
 import { zoneSpans, pfnZone } from "./zone";
-import { moveToFreeList } from "./buddy";
+import { moveToFreeList, splitLargeFreeBlock } from "./buddy";
 
 /** Pageblock migratetype of the block holding `pfn` (get_pageblock_migratetype). */
 export function pageblockMigratetype(pfn: u32): u32 { return getPageblockMt(pfn); }
@@ -77,7 +77,8 @@ export function moveFreepagesBlockRaw(z: u32, start: u32, oldMt: u32, newMt: u32
 /**
  * move_freepages_block + set_pageblock_migratetype: moves the pageblock holding `pfn` to `mt`
  * (retag and move its free blocks to the tail of the `mt` lists). Returns pages moved, or -1 if
- * the pageblock is not wholly in one zone or is covered by a larger free block (split first).
+ * the pageblock is not wholly in one zone. A free block larger than the pageblock is split into
+ * pageblock-sized blocks first (split_large_buddy).
  */
 export function movePageblock(pfn: u32, mt: u32): i32 {
   if (pfn >= nrFrames) return -1;
@@ -85,6 +86,7 @@ export function movePageblock(pfn: u32, mt: u32): i32 {
   const start = pfn & ~(PAGEBLOCK_NR_PAGES - 1);
   if (!zoneSpans(z, start) || !zoneSpans(z, start + PAGEBLOCK_NR_PAGES - 1)) return -1;
   const old = getPageblockMt(start);
+  splitLargeFreeBlock(start); // a free block spanning several pageblocks: split it first
   const moved = moveFreepagesBlockRaw(z, start, old, mt);
   setPageblockMt(start, mt);
   return <i32>moved;

@@ -727,12 +727,9 @@ export class RefBuddy {
     if (o >= PB_ORDER) {
       for (let q = p; q < p + size; q += PB_PAGES) if (this.pageblockMt(q) !== mt) return abi.MMV_PAGEBLOCK;
     } else if (this.pageblockMt(p) !== mt) return abi.MMV_PAGEBLOCK;
-    if (o < MAX_ORDER) {
+    if (o < PB_ORDER) {
       const b = (p ^ size) >>> 0;
-      if (b < this.frames && (this.pflags[b] & abi.PG_BUDDY) && this.orderOf(b) === o && this.pfnZone(b) === z) {
-        const bmt = this.listMtOf(b);
-        if (o < PB_ORDER || bmt === mt || (RefBuddy.mergeable(mt) && RefBuddy.mergeable(bmt))) return abi.MMV_UNMERGED;
-      }
+      if (b < this.frames && (this.pflags[b] & abi.PG_BUDDY) && this.orderOf(b) === o && this.pfnZone(b) === z) return abi.MMV_UNMERGED;
     }
     return abi.MMV_OK;
   }
