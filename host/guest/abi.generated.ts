@@ -302,7 +302,7 @@ export const MMV_FREE_HEAD = 2; // list entry is not a PG_BUDDY PT_FREE head of 
 export const MMV_NR_FREE = 3; // nr_free[order] != entries on the order's lists
 export const MMV_FREE_BODY = 4; // frame inside a free block is not plain PT_FREE
 export const MMV_STRAY_FREE = 5; // PT_FREE / PG_BUDDY frame outside every free block
-export const MMV_UNMERGED = 6; // two free buddies of the same order that Linux would merge
+export const MMV_UNMERGED = 6; // two free buddies of the same order below pageblock order, unmerged
 export const MMV_PAGEBLOCK = 7; // free block on a list whose mt differs from its pageblock
 export const MMV_ZONE = 8; // free block outside its zone's span or zone tag
 export const MMV_PCP = 9; // pcp list entry / count inconsistent
