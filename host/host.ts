@@ -44,6 +44,7 @@ export class Host implements HostBacking {
   private readonly vmList: Vm[] = [];
   private module: WebAssembly.Module | undefined;
   private clockVm = 0;
+  private peakRss = 0;
 
   constructor(cfg: HostConfig) {
     if (typeof cfg.ramBytes !== "number" || !Number.isInteger(cfg.ramBytes) || cfg.ramBytes <= 0) {
@@ -99,6 +100,9 @@ export class Host implements HostBacking {
     return s;
   }
 
+  /** Highest total guest RSS so far (sampled whenever a page becomes resident), bytes. */
+  get peakRssBytes(): number { return Math.max(this.peakRss, this.rssBytes); }
+
   /** RAM not resident, bytes (0 when over-committed). */
   get freeBytes(): number { return Math.max(0, this.ramBytes - this.rssBytes); }
 
@@ -114,8 +118,12 @@ export class Host implements HostBacking {
    * the faulting guest. Returns ns.
    */
   reserve(bytes: number, _mem: GuestMemory): number {
-    const over = this.rssBytes + bytes - this.ramBytes;
-    if (over <= 0) return 0;
+    const rss = this.rssBytes;
+    const over = rss + bytes - this.ramBytes;
+    if (over <= 0) {
+      if (rss + bytes > this.peakRss) this.peakRss = rss + bytes;
+      return 0;
+    }
     let need = Math.max(Math.ceil(over / PAGE), SWAP_CLUSTER_MAX);
     let swapFree = Math.floor((this.swapBytes - this.swapUsedBytes) / PAGE);
     let out = 0;
@@ -130,7 +138,9 @@ export class Host implements HostBacking {
       this.clockVm = (this.clockVm + 1) % n;
       wraps++;
     }
-    if (this.rssBytes + bytes > this.ramBytes) this.oomEvents.inc();
+    const after = this.rssBytes + bytes;
+    if (after > this.ramBytes) this.oomEvents.inc();
+    if (after > this.peakRss) this.peakRss = after;
     return out * this.costs.swapOutPageNs;
   }
 }

@@ -159,6 +159,8 @@ export class Vm implements InterruptSink {
   get frames(): number { return this.config.frames; }
   get memBytes(): number { return this.config.memBytes; }
   get rssBytes(): number { return this.memory.rssBytes; }
+  /** The cost model this VM charges (host side and the guest's COST_* slots). */
+  get costs(): CostModel { return this.memory.costs; }
   /** The vCPU is busy until this simulated time (end of the last guest entry). */
   get busyUntilNs(): number { return this.busyUntil; }
   /** True while a guest entry runs (host code called from a VM exit). */

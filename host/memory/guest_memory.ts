@@ -61,6 +61,8 @@ export class MemoryStats {
   swapOutFrames = 0; // cumulative
   swapInFrames = 0; // cumulative
   dirtyLogClearedPages = 0; // cumulative bits cleared by clearDirtyLog
+  refaults = 0; // faults on frames the host had discarded (reporting/balloon refaults)
+  peakBackedFrames = 0; // high-water mark of backedFrames
 }
 
 export interface GuestMemoryOptions {
@@ -105,6 +107,8 @@ export class GuestMemory {
   private readonly trapHandlers: TrapHandler[] = [];
   private readonly pinned: [number, number][] = [];
   private swapSeen: Uint32Array | undefined;
+  /** One bit per frame: discarded and not touched since (for refault counting); lazy. */
+  private discardedBits: Uint32Array | undefined;
   private clockHand = 0;
 
   constructor(private readonly src: FrameSource, opts: GuestMemoryOptions = {}) {
@@ -127,6 +131,8 @@ export class GuestMemory {
 
   /** Resident bytes (RSS) of this guest. */
   get rssBytes(): number { return this.stats.backedFrames * PAGE; }
+  /** Highest RSS so far, bytes. */
+  get peakRssBytes(): number { return this.stats.peakBackedFrames * PAGE; }
   /** Bytes this guest has in host swap. */
   get swapBytes(): number { return this.stats.swappedFrames * PAGE; }
 
@@ -160,6 +166,11 @@ export class GuestMemory {
       s = hs[pfn];
     }
     if ((s & HS_BACKED) === 0) {
+      const db = this.discardedBits;
+      if (db && (db[pfn >>> 5] & (1 << (pfn & 31))) !== 0) {
+        db[pfn >>> 5] &= ~(1 << (pfn & 31));
+        st.refaults++;
+      }
       if (write) {
         cost += this.populate(pfn);
         exitCharged = true; // eptFault*Ns include the exit
@@ -208,6 +219,7 @@ export class GuestMemory {
       // KVM maps the rest of a huge host page at 4 KiB while logging: each write must still exit
       if (f !== pfn && this.dirty.active) this.protectFrame(f, this.dirtyBit);
     }
+    if (st.backedFrames > st.peakBackedFrames) st.peakBackedFrames = st.backedFrames;
     cost += this.hostPageFrames === 1 ? this.costs.eptFault4kNs : this.costs.eptFault2mNs;
     return cost;
   }
@@ -241,6 +253,7 @@ export class GuestMemory {
     st.backedFrames += n;
     st.swapInFrames += n;
     st.faultsSwapIn++;
+    if (st.backedFrames > st.peakBackedFrames) st.peakBackedFrames = st.backedFrames;
     cost += n * this.costs.swapInPageNs;
     return cost;
   }
@@ -283,7 +296,9 @@ export class GuestMemory {
     const hs = this.src.views.hstate;
     const ver = this.src.views.versions;
     const st = this.stats;
+    const db = (this.discardedBits ??= new Uint32Array(Math.ceil(this.frames / 32)));
     for (let f = first; f < end; f++) {
+      db[f >>> 5] |= 1 << (f & 31);
       const s = hs[f];
       if (s & HS_BACKED) st.backedFrames--;
       else if (s & HS_ZERO) st.zeroMappedFrames--;
@@ -495,6 +510,7 @@ export class GuestMemory {
       else if (s & HS_ZERO) st.zeroMappedFrames++;
       else if (s & HS_SWAPPED) st.swappedFrames++;
     }
+    st.peakBackedFrames = st.backedFrames;
   }
 
   /** Checks the invariants listed on the class; throws InvariantError on the first violation. */

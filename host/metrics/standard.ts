@@ -12,6 +12,7 @@ const PAGE = abi.PAGE_SIZE;
 export function registerHostMetrics(r: MetricsRegistry, host: Host): void {
   r.computed("host.ram_bytes", "gauge", "host RAM capacity for guests", () => host.ramBytes);
   r.computed("host.rss_bytes", "gauge", "resident bytes of all guests (sum of <vm>.rss_bytes)", () => host.rssBytes);
+  r.computed("host.peak_rss_bytes", "gauge", "highest host.rss_bytes so far", () => host.peakRssBytes);
   r.computed("host.free_bytes", "gauge", "RAM not resident (0 when over-committed)", () => host.freeBytes);
   r.computed("host.swap_capacity_bytes", "gauge", "host swap capacity", () => host.swapBytes);
   r.computed("host.swap_bytes", "gauge", "swap in use (sum of <vm>.swap_bytes)", () => host.swapUsedBytes);
@@ -35,6 +36,7 @@ export function registerVmMetrics(r: MetricsRegistry, vm: Vm): void {
 
   gauge("mem_bytes", "configured guest RAM", () => vm.memBytes);
   gauge("rss_bytes", "resident host memory backing this guest (HS_BACKED frames x 4 KiB)", () => st.backedFrames * PAGE);
+  gauge("peak_rss_bytes", "highest rss_bytes so far", () => st.peakBackedFrames * PAGE);
   gauge("swap_bytes", "this guest's frames in host swap", () => st.swappedFrames * PAGE);
   gauge("zero_mapped_frames", "frames mapped to the shared zero page (no RSS)", () => st.zeroMappedFrames);
   gauge("dirty_pages", "frames set in the dirty bitmap", () => vm.memory.dirty.dirtyPages);
@@ -44,6 +46,7 @@ export function registerVmMetrics(r: MetricsRegistry, vm: Vm): void {
   counter("faults_swapin", "faults that swapped a host page in", () => st.faultsSwapIn);
   counter("faults_trap", "accesses to trapped frames (handed to the trap handler)", () => st.faultsTrap);
   counter("faults_refused", "accesses the host refused", () => st.faultsRefused);
+  counter("refaults", "faults on frames the host had discarded (touched again after reporting/inflation)", () => st.refaults);
   counter("discarded_bytes", "bytes freed by discard (MADV_DONTNEED)", () => st.discardedBytes);
   counter("discard_calls", "discard calls", () => st.discardCalls);
   counter("swap_out_pages", "4 KiB pages of this guest swapped out", () => st.swapOutFrames);

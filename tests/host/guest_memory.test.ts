@@ -68,7 +68,11 @@ describe("memory/guest_memory: faults", () => {
     const faults = mem.stats.faultsWrite;
     vm.touch(P, 64, true);
     expect(mem.stats.faultsWrite).toBe(faults + 64);
-    expect(ver()[P]).toBe(1);
+    expect(mem.stats.refaults).toBe(64);
+    vm.touch(P, 64, true);
+    expect(mem.stats.refaults).toBe(64); // counted once per discard
+    expect(mem.peakRssBytes).toBe(base + 64 * PAGE);
+    expect(ver()[P]).toBe(2);
     expect(mem.rssBytes).toBe(base + 64 * PAGE);
     mem.validate();
   });

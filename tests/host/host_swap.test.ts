@@ -42,6 +42,8 @@ describe("host: several VMs overcommitting host RAM", () => {
     }
     expect(host.metrics.get("host.swap_in_pages")).toBeGreaterThan(0);
     expect(host.oomEvents.value).toBe(0);
+    expect(host.peakRssBytes).toBeLessThanOrEqual(host.ramBytes);
+    expect(host.metrics.get("host.peak_rss_bytes")).toBeGreaterThan(host.ramBytes - 1 * MIB);
     // the RAM window stays resident (pinned)
     for (const vm of vms) expect(vm.guest.views.hstate[vm.guest.ramwinPfn] & abi.HS_BACKED).toBe(abi.HS_BACKED);
   });
