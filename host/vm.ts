@@ -208,18 +208,20 @@ export class Vm implements InterruptSink {
 
   /**
    * Schedules a guest entry at the current time (or `atNs`); if the vCPU is busy then, the
-   * event waits until it is free. Returns the handle of the first scheduled event.
+   * event waits until it is free. The handle follows the deferrals: cancel() works until it ran.
    */
   deliver(label: string, fn: (g: GuestExports) => void, atNs = this.sim.now): EventHandle {
+    const handle = new DeferredHandle();
     const run = (): void => {
       if (this.busyUntil > this.sim.now) {
         this.stats.deferredEvents++;
-        this.sim.schedule(this.busyUntil, run, label);
+        handle.inner = this.sim.schedule(this.busyUntil, run, label);
         return;
       }
       this.enter(label, fn);
     };
-    return this.sim.schedule(Math.max(atNs, this.sim.now), run, label);
+    handle.inner = this.sim.schedule(Math.max(atNs, this.sim.now), run, label);
+    return handle;
   }
 
   // ---- InterruptSink --------------------------------------------------------------------------
@@ -260,4 +262,13 @@ export class Vm implements InterruptSink {
     this.timers.get(id)?.cancel();
     this.timers.delete(id);
   }
+}
+
+/** An event handle that follows an event re-queued behind a busy vCPU. */
+class DeferredHandle implements EventHandle {
+  inner!: EventHandle;
+  get atNs(): number { return this.inner.atNs; }
+  get label(): string { return this.inner.label; }
+  get pending(): boolean { return this.inner.pending; }
+  cancel(): boolean { return this.inner.cancel(); }
 }

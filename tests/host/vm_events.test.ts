@@ -24,6 +24,21 @@ describe("vm: guest entries, vCPU time, timers and interrupts", () => {
     expect(vm.cpuNsByLabel.get("fill")).toBe(ns);
   });
 
+  it("a deferred event can still be cancelled through its handle", () => {
+    const host = newHost();
+    const vm = host.createVm({ name: "c", memBytes: 16 * MIB });
+    vm.enter("fill", (g) => { g.hw_access_range(1024, 100, true); });
+    let ran = false;
+    const h = vm.deliver("late", () => { ran = true; });
+    host.runFor(0); // runs once, finds the vCPU busy, re-queues at busyUntil
+    expect(vm.stats.deferredEvents).toBe(1);
+    expect(h.pending).toBe(true);
+    expect(h.atNs).toBe(vm.busyUntilNs);
+    expect(h.cancel()).toBe(true);
+    host.runFor(1e9);
+    expect(ran).toBe(false);
+  });
+
   it("nested guest entries are an invariant violation", () => {
     const vm = newHost().createVm({ name: "n", memBytes: 8 * MIB });
     expect(() => vm.enter("outer", () => { vm.enter("inner", () => {}); })).toThrowError(/while the guest is running/);
