@@ -7,7 +7,7 @@ import { ConfigError } from "./guest/errors.js";
 import * as abi from "./guest/abi.generated.js";
 
 const GIB = 1024 * 1024 * 1024;
-/** 9.2 GB/s: memset / wasm memory.fill, warm, this project's machine kind (perf §4: 9.1–9.4 GiB/s). */
+/** 9.2 GiB/s: memset / wasm memory.fill, warm, this project's machine kind (perf §4: 9.1–9.4 GiB/s). */
 const MEMSET_BYTES_PER_NS = (9.2 * GIB) / 1e9;
 
 export interface CostModel {
@@ -60,7 +60,8 @@ export const defaultCostModel: CostModel = Object.freeze({
   vmExitNs: 600,
   // perf §4: first touch of a 4 KiB page (fault + zero) 1.3–1.7 µs here, 1.67 µs bare metal
   eptFault4kNs: 1500,
-  // perf §4: clearing 2 MiB at 9.2 GB/s (Arora, clear_huge_page, Icelake-X low end) ≈ 228 µs + fault
+  // perf §4: clearing 2 MiB at 9.2 GB/s (= 9.2 B/ns; Arora, clear_huge_page, Icelake-X low
+  // end) ≈ 228 µs, plus one 4 KiB fault's fixed part
   eptFault2mNs: Math.round((2 * 1024 * 1024) / 9.2) + 1500,
   // derived, perf §4: 4 KiB fault (1.5 µs) minus zeroing 4 KiB at 9.2 GiB/s (0.41 µs) minus the exit
   zeroPageMapNs: Math.round(1500 - 4096 / MEMSET_BYTES_PER_NS - 600),
@@ -79,7 +80,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   virtqueueRoundTripNs: 10_000,
   // perf §4: memcpy of 4 KiB at ≈ 9 GiB/s (memset speed, warm)
   pageCopyNs: Math.round(4096 / ((9 * GIB) / 1e9)),
-  // perf §4: memset 4 KiB at 9.2 GiB/s
+  // perf §4: memset 4 KiB at 9.2 GiB/s ≈ 415 ns
   guestPageWriteNs: Math.round(4096 / MEMSET_BYTES_PER_NS),
   // assumption: streaming reads about twice as fast as memset
   guestPageReadNs: Math.round(4096 / MEMSET_BYTES_PER_NS / 2),
