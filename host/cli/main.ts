@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../guest/errors.js";
 import type { Engine } from "../scenario/engine.js";
-import { modelEngine } from "../scenario/runner.js";
+import { cliEngine } from "./engine.js";
 import { scenarioJsonSchema } from "../scenario/schema.js";
 import { benchCommand } from "./bench.js";
 import { json, writeAtomic } from "./files.js";
@@ -39,7 +39,7 @@ const addTraceOptions = (c: Command) => c
   .option("--trace-from <s>", "compare from this many seconds before the aligned event", "5");
 
 export async function main(argv: string[], io: CliIo = processIo(), deps: CliDeps = {}): Promise<number> {
-  const engine = deps.engine ?? modelEngine;
+  const engine = deps.engine ?? cliEngine;
   let code = EXIT_OK;
   const program = new Command()
     .name("guestmem")
@@ -65,11 +65,13 @@ export async function main(argv: string[], io: CliIo = processIo(), deps: CliDep
     .option("--modes <a,b,c>", "comma-separated modes (default: the scenario's `modes`)")
     .option("-o, --out <dir>", "output directory, one subdirectory per mode (default: results/<scenario>)")
     .option("--report <file.html>", "also write the HTML report")
+    .option("--skip-unsupported", "leave out (and list) modes the engine cannot run yet instead of failing")
     .option("-q, --quiet", "no progress bar"))
-    .action(async (file: string, o: TraceFlags & { modes?: string; out?: string; report?: string; quiet?: boolean }) => {
+    .action(async (file: string, o: TraceFlags & { modes?: string; out?: string; report?: string; quiet?: boolean; skipUnsupported?: boolean }) => {
       const modes = o.modes?.split(",").map((m) => m.trim()).filter((m) => m !== "");
       if (o.modes !== undefined && (!modes || modes.length === 0)) throw new UsageError("--modes: expected a comma-separated list of modes");
-      code = await compareCommand(file, engine, io, { modes, outDir: o.out, report: o.report, progress: !o.quiet, trace: traceOptions(o) }, argv);
+      code = await compareCommand(file, engine, io, { modes, outDir: o.out, report: o.report, progress: !o.quiet,
+        trace: traceOptions(o), skipUnsupported: o.skipUnsupported }, argv);
     });
 
   program.command("report")

@@ -99,14 +99,30 @@ export async function runCommand(file: string, mode: string | undefined, engine:
   return o.ok ? 0 : 1;
 }
 
-export interface CompareOpts { modes?: string[]; outDir?: string; report?: string; progress: boolean; trace?: TraceOptions }
+export interface CompareOpts {
+  modes?: string[];
+  outDir?: string;
+  report?: string;
+  progress: boolean;
+  trace?: TraceOptions;
+  /** Leave out modes the engine cannot run yet (listed with the reason) instead of failing them. */
+  skipUnsupported?: boolean;
+}
 
 export async function compareCommand(file: string, engine: Engine, io: CliIo, opts: CompareOpts, argv: string[]): Promise<number> {
   const loaded = loadScenarioFile(file);
   const name = loaded.scenario.name ?? basename(file).replace(/\.[^.]+$/, "");
   const modes = opts.modes ?? (loaded.scenario.modes ?? []).map((m) => (typeof m === "string" ? m : m.name));
   if (modes.length === 0) modes.push(AS_WRITTEN);
-  for (const m of modes) resolveScenario(loaded.scenario, m, file); // every mode valid before any run
+  const skipped: string[] = [];
+  for (const m of [...modes]) {
+    const r = resolveScenario(loaded.scenario, m, file); // every mode valid before any run
+    const reason = opts.skipUnsupported ? engine.unsupported?.(r) ?? null : null;
+    if (reason) {
+      skipped.push(`${m}: skipped, ${reason}`);
+      modes.splice(modes.indexOf(m), 1);
+    }
+  }
   const outDir = opts.outDir ?? join("results", name);
   const outcomes: ModeOutcome[] = [];
   for (const m of modes) {
@@ -118,6 +134,7 @@ export async function compareCommand(file: string, engine: Engine, io: CliIo, op
   const table = formatTable(metrics);
   io.out(`${name}: ${loaded.scenario.description.split(/\s+Scenario:/)[0].replace(/^Covers:\s*/, "")}\n\n${table}`);
   for (const o of outcomes.filter((x) => !x.ok)) io.out(`${o.mode}: ${o.summary.error ?? "invalid run (an invariant broke)"}\n`);
+  for (const line of skipped) io.out(`${line}\n`);
   writeAtomic(join(outDir, "comparison.json"), json({ scenario: name, modes, metrics }));
   writeAtomic(join(outDir, "comparison.txt"), table);
   if (opts.report) {
@@ -132,5 +149,5 @@ export async function compareCommand(file: string, engine: Engine, io: CliIo, op
     writeAtomic(opts.report, html);
     io.err(`wrote ${opts.report}\n`);
   }
-  return outcomes.every((o) => o.ok) ? 0 : 1;
+  return outcomes.length > 0 && outcomes.every((o) => o.ok) ? 0 : 1;
 }

@@ -1,18 +1,299 @@
 // SPDX-License-Identifier: MIT
-// The model engine: maps a resolved scenario's per-VM scripts onto Host/Vm/devices.
-// TODO(runner): the host API (Host, Vm, balloon device) is being built in parallel; until it
-// lands this engine reports that it cannot run, and everything above the seam (CLI, outputs,
-// comparison, report, trace) is tested against a fake engine (tests/scenario/fake-engine.ts).
+// The model engine: runs a resolved scenario on a Host. Each VM's script runs as simulated
+// events (workload steps are guest entries and block the script for the time they take; waits
+// block; the run ends at `duration` or when every script ended); metrics are sampled every
+// `sample`. Model: what the engine cannot run yet (devices, some actions) is refused up front
+// by unsupported(), with the reason, never silently skipped.
 
-import { Engine, NotSupportedError } from "./engine.js";
+import * as abi from "../guest/abi.generated.js";
+import type { GuestExports } from "../guest/exports.generated.js";
+import { Host } from "../host.js";
+import type { Vm } from "../vm.js";
+import { ANON_STEPS, planBuild } from "./build_workload.js";
+import { Engine, HOST_COLUMNS, NotSupportedError, RunEvent, RunOptions, RunResult, VM_COLUMNS, VmSummary } from "./engine.js";
+import { parseDemandTrace } from "./replay.js";
+import type { ResolvedScenario, ScriptStep } from "./resolve.js";
+import type { Action } from "./schema.js";
+import { LATER_MODES } from "./schema.js";
+import { Block, VmDriver } from "./vm_driver.js";
+import { DEFAULTS } from "./defaults.js";
+
+/** Timeline actions the engine runs today; the others wait for their mechanisms. */
+const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set(["anon.touch", "anon.alloc", "anon.free", "file.read", "file.write",
+  "kernel.alloc", "kernel.free", "hold", "wait", "build", "replay", "drop-caches"]);
+/** Stop a run that has not ended after this much simulated time (a stalled script is a bug): 30 days. */
+const MAX_SIM_NS = 30 * 86400e9;
+const PROGRESS_EVERY_SAMPLES = 64;
+
+/** Why the engine cannot run `s` yet, or null. */
+export function unsupportedReason(s: ResolvedScenario): string | null {
+  if ((LATER_MODES as readonly string[]).includes(s.mode.base)) return `mode ${s.mode.base} is not in the engine yet`;
+  for (const vm of s.vms) {
+    if (vm.balloon) return `VM ${vm.name}: the virtio-balloon device is not in the engine yet`;
+    if (vm.virtioMem) return `VM ${vm.name}: the virtio-mem device is not in the engine yet`;
+    if (vm.pmem) return `VM ${vm.name}: the virtio-pmem device is not in the engine yet`;
+    if (vm.autoBalloon || vm.virtioMemAuto) return `VM ${vm.name}: automatic policies are not in the engine yet`;
+    if (vm.onlining !== "online") return `VM ${vm.name}: onlining ${vm.onlining} needs virtio-mem, not in the engine yet`;
+  }
+  for (const [vm, steps] of Object.entries(s.scripts)) {
+    for (const st of steps) {
+      if (!SUPPORTED_ACTIONS.has(st.action.do)) return `VM ${vm}: action ${st.action.do} (timeline[${st.index}]) is not in the engine yet`;
+    }
+  }
+  return null;
+}
 
 export const modelEngine: Engine = {
   name: "guestmem-model",
-  unsupported: () => "the model engine (host/scenario/runner.ts) is not wired to the host yet",
-  runScenario() {
-    throw new NotSupportedError("running scenarios: the model engine (host/scenario/runner.ts) is not wired to the host yet");
-  },
+  unsupported: unsupportedReason,
+  runScenario: (s, opts) => new ScenarioRun(s, opts ?? {}).run(),
 };
 
-/** True once runScenario can run built-in modes (golden tests skip the engine part until then). */
-export const MODEL_ENGINE_READY = false;
+interface VmState {
+  vm: Vm;
+  driver: VmDriver;
+  /** Anonymous memory of plain anon.* steps, in allocation order (freed most recent first). */
+  anon: Block[];
+  kernel: Block[];
+  steps: ScriptStep[];
+  workloadNs: number;
+  done: boolean;
+}
+
+class ScenarioRun {
+  private readonly host: Host;
+  private readonly states: VmState[] = [];
+  private readonly events: RunEvent[] = [];
+  private readonly columns: string[];
+  private readonly readers: (() => number)[];
+  private readonly rows: number[][] = [];
+  private stopped = false;
+
+  constructor(private readonly s: ResolvedScenario, private readonly opts: RunOptions) {
+    const reason = unsupportedReason(s);
+    if (reason) throw new NotSupportedError(reason);
+    this.host = new Host({ ramBytes: s.host.ramBytes, swapBytes: s.host.swapBytes, seed: s.seed, costs: s.costModel });
+    for (const v of s.vms) {
+      const vm = this.host.createVm({ name: v.name, memBytes: v.memoryBytes, nrCpus: v.vcpus, movableBytes: v.movableBytes,
+        hostPageBytes: s.host.hostPageSizeBytes === 4096 ? 4096 : 2097152 });
+      this.states.push({ vm, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [], workloadNs: 0, done: false });
+    }
+    this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
+    // columns of mechanisms the host does not have (yet) read as 0
+    this.readers = this.columns.slice(1).map((id) => (this.host.metrics.has(id) ? this.host.metrics.reader(id) : () => 0));
+  }
+
+  run(): RunResult {
+    const sim = this.host.sim;
+    this.sampleEvery();
+    for (const st of this.states) this.next(st, 0);
+    let stopReason: string;
+    if (this.s.durationNs !== null) {
+      this.host.runUntil(this.s.durationNs);
+      stopReason = this.states.every((st) => st.done) ? "duration reached (timeline ended)" : "duration reached";
+    } else {
+      while (!this.states.every((st) => st.done) && sim.now < MAX_SIM_NS && sim.step()) { /* run events */ }
+      if (!this.states.every((st) => st.done)) throw new Error(`a VM script stalled at t=${sim.now / 1e9} s`);
+      this.host.runUntil(sim.now);
+      stopReason = "timeline ended";
+    }
+    this.stopped = true;
+    if (this.rows.length === 0 || this.rows[this.rows.length - 1][0] < sim.now / 1e9) this.sample();
+    let valid = true;
+    for (const st of this.states) {
+      let r = 0;
+      st.vm.enter("validate", (g) => { r = g.mm_validate(); });
+      if (r !== abi.OK) { valid = false; stopReason += `; ${st.vm.name}: mm_validate failed (${r})`; }
+    }
+    return { series: { columns: this.columns, rows: this.rows }, summary: this.summary(valid, stopReason), events: this.events,
+      valid, stoppedAtS: sim.now / 1e9, stopReason };
+  }
+
+  // ---- sampling -------------------------------------------------------------------------------
+
+  private sample(): void {
+    const row = [this.host.sim.now / 1e9];
+    for (const r of this.readers) row.push(r());
+    this.rows.push(row);
+    if (this.rows.length % PROGRESS_EVERY_SAMPLES === 0) {
+      this.opts.onProgress?.(this.host.sim.now / 1e9, this.s.durationNs === null ? null : this.s.durationNs / 1e9);
+    }
+  }
+
+  private sampleEvery(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.sample();
+      this.host.sim.after(this.s.sampleNs, tick, "sample");
+    };
+    this.host.sim.schedule(0, tick, "sample");
+  }
+
+  // ---- scripts --------------------------------------------------------------------------------
+
+  /** Schedules step `i` of a VM's script (not before its `at`). */
+  private next(st: VmState, i: number): void {
+    const sim = this.host.sim;
+    if (i >= st.steps.length) { st.done = true; return; }
+    const step = st.steps[i];
+    sim.schedule(Math.max(sim.now, step.atNs ?? 0), () => this.exec(st, i), `${st.vm.name}:${step.action.do}`);
+  }
+
+  /** Runs `fn` as a guest entry as soon as the vCPU is free, then `then` (at the entry's start). */
+  private guest(st: VmState, label: string, fn: (g: GuestExports) => void, then?: () => void, countWork = true, atNs = this.host.sim.now): void {
+    const sim = this.host.sim;
+    const run = (): void => {
+      if (st.vm.busyUntilNs > sim.now) { sim.schedule(st.vm.busyUntilNs, run, label); return; }
+      const ns = st.vm.enter(label, fn);
+      if (countWork) st.workloadNs += ns;
+      then?.();
+    };
+    sim.schedule(Math.max(atNs, sim.now), run, label);
+  }
+
+  /** Continue the script once the vCPU has finished the entry just made. */
+  private continueAfterEntry(st: VmState, i: number): () => void {
+    return () => this.host.sim.schedule(Math.max(this.host.sim.now, st.vm.busyUntilNs), () => this.next(st, i + 1), "script");
+  }
+
+  private exec(st: VmState, i: number): void {
+    const sim = this.host.sim;
+    const { index, action: a } = st.steps[i];
+    this.events.push({ t_s: sim.now / 1e9, vm: st.vm.name, index, do: a.do, ...(a.label !== undefined ? { label: a.label } : {}) });
+    const d = st.driver;
+    const cont = this.continueAfterEntry(st, i);
+    switch (a.do) {
+      case "wait":
+      case "hold":
+        if (a.do === "hold") st.workloadNs += a.for;
+        sim.after(a.for, () => this.next(st, i + 1), a.do);
+        return;
+      case "anon.touch":
+      case "anon.alloc":
+        this.guest(st, a.do, (g) => { st.anon.push(...d.alloc(g, a.size, abi.GFP_MOVABLE, a.do === "anon.touch")); }, cont);
+        return;
+      case "anon.free":
+        this.guest(st, a.do, (g) => { d.free(g, st.anon, a.size ?? Infinity); }, cont);
+        return;
+      case "kernel.alloc":
+        this.guest(st, a.do, (g) => { st.kernel.push(...d.alloc(g, a.size, abi.GFP_KERNEL, true, a.order ?? 0)); }, cont);
+        return;
+      case "kernel.free":
+        this.guest(st, a.do, (g) => { d.free(g, st.kernel, a.size ?? Infinity); }, cont);
+        return;
+      case "file.read":
+      case "file.write":
+        this.guest(st, a.do, (g) => { d.cacheFile(g, a.size); }, cont);
+        return;
+      case "drop-caches":
+        this.guest(st, a.do, (g) => { d.dropCaches(g); }, cont);
+        return;
+      case "build":
+        this.build(st, a, () => this.next(st, i + 1));
+        return;
+      case "replay":
+        this.replay(st, a, () => this.next(st, i + 1));
+        return;
+      default:
+        throw new NotSupportedError(`action ${a.do}`); // unsupportedReason() refuses these before the run
+    }
+  }
+
+  // ---- workloads ------------------------------------------------------------------------------
+
+  private build(st: VmState, a: Extract<Action, { do: "build" }>, done: () => void): void {
+    const sim = this.host.sim;
+    const b = a.build;
+    const units = planBuild({
+      jobs: b.jobs, units: b.units, unitTimeNs: b.unitTime, unitAnonBytes: b.unitAnon, unitReadBytes: b.unitRead ?? 0,
+      unitWriteBytes: b.unitWrite ?? 0, jitter: b.jitter ?? DEFAULTS.build.jitter, linkTimeNs: b.linkTime ?? 0, linkAnonBytes: b.linkAnon ?? 0,
+    }, this.host.rng.fork(`build:${st.vm.name}:${st.steps.length}`));
+    const d = st.driver;
+    const t0 = sim.now;
+    let nextUnit = 0;
+    let running = 0;
+    // one unit (or the link step): read, raise anon in ANON_STEPS steps, free, write
+    const runUnit = (timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
+      const start = sim.now;
+      const blocks: Block[] = [];
+      if (readBytes > 0) this.guest(st, "build:read", (g) => d.cacheFile(g, readBytes), undefined, false);
+      for (let k = 0; k < ANON_STEPS; k++) {
+        this.guest(st, "build:anon", (g) => { blocks.push(...d.alloc(g, anonBytes / ANON_STEPS, abi.GFP_MOVABLE, true)); },
+          undefined, false, start + (k * timeNs) / ANON_STEPS);
+      }
+      this.guest(st, "build:end", (g) => { d.free(g, blocks); if (writeBytes > 0) d.cacheFile(g, writeBytes); }, after, false, start + timeNs);
+    };
+    const link = (): void => {
+      runUnit(b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => {
+        sim.schedule(Math.max(sim.now, st.vm.busyUntilNs), () => { st.workloadNs += sim.now - t0; done(); }, "build:done");
+      });
+    };
+    const startNext = (): void => {
+      if (nextUnit >= units.length) { if (running === 0) link(); return; }
+      const u = units[nextUnit++];
+      running++;
+      runUnit(u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => { running--; startNext(); });
+    };
+    for (let j = 0; j < Math.min(b.jobs, units.length); j++) startNext();
+  }
+
+  private replay(st: VmState, a: Extract<Action, { do: "replay" }>, done: () => void): void {
+    const sim = this.host.sim;
+    const text = this.s.files[a.file];
+    if (text === undefined) throw new NotSupportedError(`replay file ${a.file} was not provided to the engine`);
+    const trace = parseDemandTrace(text, a.file, a.timeColumn, a.bytesColumn, a.scale);
+    const d = st.driver;
+    const blocks: Block[] = [];
+    const t0 = sim.now;
+    trace.tS.forEach((t, k) => {
+      const want = trace.bytes[k];
+      const last = k === trace.tS.length - 1;
+      this.guest(st, "replay", (g) => {
+        const have = VmDriver.bytesOf(blocks);
+        if (want > have) blocks.push(...d.alloc(g, want - have, abi.GFP_MOVABLE, true));
+        else if (want < have) d.free(g, blocks, have - want);
+      }, last ? () => { st.workloadNs += sim.now - t0; done(); } : undefined, false, t0 + t * 1e9);
+    });
+    if (trace.tS.length === 0) done();
+  }
+
+  // ---- summary --------------------------------------------------------------------------------
+
+  private summary(valid: boolean, stopReason: string) {
+    const col = (id: string) => this.columns.indexOf(id);
+    const peak = (id: string) => this.rows.reduce((m, r) => Math.max(m, r[col(id)]), 0);
+    const vms: Record<string, VmSummary> = {};
+    for (const st of this.states) {
+      const vs = st.vm.guest.views.vmstat;
+      const n = st.vm.name;
+      vms[n] = {
+        host_rss_bytes: st.vm.rssBytes,
+        peak_host_rss_bytes: peak(`${n}.rss_bytes`),
+        guest_total_bytes: vs[abi.VM_MANAGED_PAGES] * abi.PAGE_SIZE,
+        guest_free_bytes: vs[abi.VM_NR_FREE_PAGES] * abi.PAGE_SIZE,
+        balloon_actual_bytes: 0,
+        virtio_mem_plugged_bytes: 0,
+        // Model: without discarding mechanisms a refault can only be a swap-in
+        refaults: st.vm.memory.stats.faultsSwapIn,
+        workload_s: st.workloadNs / 1e9,
+        oom_kills: vs[abi.VM_OOM_KILL],
+        skipped_actions: 0,
+        swap_bytes: st.vm.memory.stats.swappedFrames * abi.PAGE_SIZE,
+        page_cache_bytes: st.driver.fileBytes,
+        workload_alloc_fails: st.driver.oomFails,
+        access_fails: st.driver.accessFails,
+      };
+    }
+    return {
+      scenario: this.s.name,
+      mode: this.s.mode.name,
+      seed: this.s.seed,
+      valid,
+      stopped_at_s: this.host.sim.now / 1e9,
+      stop_reason: stopReason,
+      host: { rss_bytes: this.host.rssBytes, peak_rss_bytes: peak("host.rss_bytes"), swap_bytes: this.host.swapUsedBytes,
+        oom_events: this.host.oomEvents.value },
+      vms,
+    };
+  }
+}

@@ -111,7 +111,8 @@ export const PoliciesSchema = z.strictObject({
 // ---- VMs -----------------------------------------------------------------------------------
 
 export const VmSchema = z.strictObject({
-  name: name(),
+  name: z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: "a VM name: a lower-case letter, then lower-case letters, digits, '_' or '-'" })
+    .refine((v) => v !== "host", { message: "a VM name other than 'host' (the host's metric scope)" }),
   memory: size().meta({ description: "Guest RAM at boot" }),
   vcpus: z.number().int().min(1).max(1024).optional().meta({ default: 1 }),
   movable: size().optional()

@@ -188,6 +188,19 @@ describe("guestmem compare and report", () => {
     expect(r.out).toMatch(/reporting: Error: no/);
   });
 
+  it("compare --skip-unsupported lists modes the engine cannot run with the reason and compares the rest", async () => {
+    const d = tmp();
+    const partial: Engine = { name: "partial", unsupported: (s) => (s.mode.name === "reporting" ? "no balloon yet" : null),
+      runScenario: (s) => fakeRun(s) };
+    const r = await cli(["compare", scenario("reporting-600m.yaml"), "--out", d, "--skip-unsupported"], partial);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^none\s/m);
+    expect(r.out).toContain("reporting: skipped, no balloon yet");
+    expect(existsSync(join(d, "reporting"))).toBe(false);
+    const all = await cli(["compare", scenario("reporting-600m.yaml"), "--out", tmp(), "--skip-unsupported", "--modes", "reporting"], partial);
+    expect(all.code).toBe(1);
+  });
+
   it("report reads compare output back into one HTML file, with the trace overlay when present", async () => {
     const d = tmp();
     await cli(["compare", scenario("reporting-600m.yaml"), "--out", d, "--trace", REAL_TRACE]);

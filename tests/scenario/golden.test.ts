@@ -41,7 +41,8 @@ describe("golden scenarios", () => {
         }
         expect(existsSync(golden), `${golden} is missing: run npm run golden`).toBe(true);
         expect(r.valid).toBe(true);
-        expect(summary).toEqual(JSON.parse(readFileSync(golden, "utf8")));
+        expect(summary, `${name}.${mode} differs from its golden file; if the model changed on purpose, run npm run golden and commit scenarios/golden/`)
+          .toEqual(JSON.parse(readFileSync(golden, "utf8")));
       });
     }
   }
