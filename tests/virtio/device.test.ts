@@ -162,17 +162,16 @@ describe("virtio device side: the sum device under the mock driver", () => {
     const { h, dev, drv, q } = setup({ size: 8 });
     const out = pattern(drv, 16);
     const resp = drv.alloc(8, 8);
-    let heads = 0;
+    let heads = 0, len8 = 0;
     for (let i = 0; i < 70_000; i++) {
       q.add([{ gpa: out.gpa, len: 16 }, { gpa: resp, len: 8, write: true }]);
       if (i % 4 === 3) {
         q.kick();
-        const used = q.complete();
-        heads += used.length;
-        for (const u of used) expect(u.len).toBe(8);
+        for (const u of q.complete()) { heads++; if (u.len === 8) len8++; }
       }
     }
     expect(heads).toBe(70_000);
+    expect(len8).toBe(70_000);
     expect(q.availIdx).toBe(70_000 & 0xffff);
     expect(q.usedIdx()).toBe(70_000 & 0xffff);
     expect(dev.queue("requestq")!.lastAvailIdx).toBe(70_000 - 65_536);
