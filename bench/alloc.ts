@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Micro benchmarks of the guest page allocator (engine throughput, wall clock): bulk alloc,
+// bulk free, repeated alloc+free and random-order free at orders 0 and 9, run whole inside the
+// release wasm (mm_bench_*), and the same sequences on the TypeScript reference model.
+// Model: every frame is pre-backed in hstate, so no host faults are measured; init_on_alloc is
+// on (Debian's default) in both, so each allocated page is written once (a version bump).
+
+import * as abi from "../host/guest/abi.generated.js";
+import { Guest, GuestImports } from "../host/guest/guest.js";
+import { RefBuddy } from "../tests/reference/buddy.js";
+
+export interface BenchResult {
+  name: string;
+  ns_per_op: number;
+  ops: number;
+  rounds: number;
+}
+
+const NIL = 0xffffffff;
+
+/** Imports for a guest whose frames are all pre-backed: a fault here is a bench bug. */
+export function benchImports(): GuestImports & { faults: number } {
+  const imp = {
+    faults: 0,
+    hwFault: () => { imp.faults++; return 0; },
+    virtioNotify: () => 0,
+    timerArm: () => {},
+    timerCancel: () => {},
+    virtioTransport: () => 0xffffffff,
+    virtioQueueSetup: () => -2,
+  };
+  return imp;
+}
+
+function nowNs(): number { return Number(process.hrtime.bigint()); }
+
+/** Median of the per-round ns/op (first round is a warm-up and dropped). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface Sequences {
+  alloc(order: number, n: number): number;
+  free(order: number, n: number): number;
+  freeRandom(order: number, n: number, seed: number): number;
+  repeat(order: number, n: number): number;
+}
+
+function wasmSequences(g: Guest): Sequences {
+  const x = g.exports;
+  return {
+    alloc: (order, n) => x.mm_bench_alloc(order, abi.GFP_MOVABLE, n),
+    free: (order, n) => x.mm_bench_free(order, n),
+    freeRandom: (order, n, seed) => x.mm_bench_free_random(order, n, seed),
+    repeat: (order, n) => x.mm_bench_repeat(order, n),
+  };
+}
+
+function refSequences(r: RefBuddy): Sequences {
+  let buf = new Uint32Array(0);
+  let len = 0;
+  const free = (order: number, n: number): number => {
+    let ok = 0;
+    const m = Math.min(n, len);
+    for (let i = 0; i < m; i++) if (r.free(buf[i], order) === abi.OK) ok++;
+    len = 0;
+    return ok;
+  };
+  return {
+    alloc(order, n) {
+      if (buf.length < n) buf = new Uint32Array(n);
+      let i = 0;
+      for (; i < n; i++) {
+        const p = r.alloc(order, abi.GFP_MOVABLE);
+        if (p === NIL) break;
+        buf[i] = p;
+      }
+      len = i;
+      return i;
+    },
+    free,
+    freeRandom(order, n, seed) {
+      const m = Math.min(n, len);
+      let x = seed >>> 0 || 0x9e3779b9;
+      for (let i = m; i > 1; i--) {
+        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+        const j = Math.floor((x / 4294967296) * i);
+        const t = buf[i - 1]; buf[i - 1] = buf[j]; buf[j] = t;
+      }
+      return free(order, m);
+    },
+    repeat(order, n) {
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        const p = r.alloc(order, abi.GFP_MOVABLE);
+        if (p === NIL) break;
+        if (r.free(p, order) === abi.OK) ok++;
+      }
+      return ok;
+    },
+  };
+}
+
+/** Runs the op sequences `rounds` times (+1 warm-up) and returns ns/op per benchmark. */
+function runSequences(prefix: string, s: Sequences, n0: number, n9: number, rounds: number): BenchResult[] {
+  const t: Record<string, number[]> = {};
+  const rec = (name: string, ns: number, ops: number, round: number): void => {
+    if (ops === 0) throw new Error(`${prefix}${name}: no operation succeeded`);
+    if (round > 0) (t[name] ??= []).push(ns / ops);
+  };
+  for (let round = 0; round <= rounds; round++) {
+    let t0 = nowNs(); let ops = s.alloc(0, n0); rec("alloc.order0", nowNs() - t0, ops, round);
+    t0 = nowNs(); ops = s.free(0, ops); rec("free.order0", nowNs() - t0, ops, round);
+    t0 = nowNs(); ops = s.alloc(9, n9); rec("alloc.order9", nowNs() - t0, ops, round);
+    t0 = nowNs(); ops = s.free(9, ops); rec("free.order9", nowNs() - t0, ops, round);
+    t0 = nowNs(); ops = s.repeat(0, n0); rec("repeat.order0", nowNs() - t0, ops, round);
+    t0 = nowNs(); ops = s.repeat(9, n9); rec("repeat.order9", nowNs() - t0, ops, round);
+    ops = s.alloc(0, n0);
+    t0 = nowNs(); ops = s.freeRandom(0, ops, 12345 + round); rec("free_random.order0", nowNs() - t0, ops, round);
+  }
+  return Object.entries(t).map(([name, xs]) => ({ name: prefix + name, ns_per_op: median(xs), ops: name.endsWith("order9") ? n9 : n0, rounds }));
+}
+
+export interface AllocBenchOptions {
+  module: WebAssembly.Module;
+  guestMib: number;
+  rounds: number;
+}
+
+export interface AllocBenchReport {
+  results: BenchResult[];
+  metadataBytesPerFrame: number;
+  hostFaults: number;
+}
+
+/** Both allocators, same guest size, same sequences, in this process. */
+export function runAllocBench(opts: AllocBenchOptions): AllocBenchReport {
+  const frames = (opts.guestMib << 20) / abi.PAGE_SIZE;
+  const imports = benchImports();
+  const guest = new Guest(opts.module, frames, 1, imports);
+  guest.views.hstate.fill(abi.HS_BACKED); // pre-back: measure the allocator, not host faults
+  const n0 = Math.floor(frames * 0.6);
+  const n9 = Math.floor((frames * 0.6) / abi.PAGEBLOCK_NR_PAGES);
+  const results = runSequences("", wasmSequences(guest), n0, n9, opts.rounds);
+  if (guest.exports.mm_validate() !== abi.MMV_OK) throw new Error("bench left the guest allocator invalid");
+  const ref = new RefBuddy({ frames });
+  results.push(...runSequences("reference.", refSequences(ref), n0, n9, opts.rounds));
+  return { results, metadataBytesPerFrame: metadataBytesPerFrame(guest), hostFaults: imports.faults };
+}
+
+/**
+ * Bytes of per-frame metadata as actually allocated by the guest: from the first per-frame array
+ * (versions) to the end of the last (pageblock tags), headers and alignment included.
+ */
+export function metadataBytesPerFrame(g: Guest): number {
+  const scb = new Uint32Array(g.memory.buffer, g.scbPtr, 16);
+  const ptrs = [abi.LAYOUT_VERSIONS, abi.LAYOUT_NEXT, abi.LAYOUT_PREV, abi.LAYOUT_PFLAGS, abi.LAYOUT_PORDER, abi.LAYOUT_HSTATE, abi.LAYOUT_PAGEBLOCK]
+    .map((off) => scb[off >> 2]);
+  const first = Math.min(...ptrs);
+  const end = scb[abi.LAYOUT_PAGEBLOCK >> 2] + Math.ceil(g.frames / abi.PAGEBLOCK_NR_PAGES);
+  return (end - first) / g.frames;
+}
+
+/** Wall time to instantiate and boot a guest of `gib` GiB (memory, frame arrays, buddy). */
+export function bootTimeMs(module: WebAssembly.Module, gib: number): number {
+  const frames = (gib * 1024 * 1024 * 1024) / abi.PAGE_SIZE;
+  const t0 = nowNs();
+  const g = new Guest(module, frames, 1, benchImports());
+  const ms = (nowNs() - t0) / 1e6;
+  if (g.exports.mm_zone_info(abi.ZONE_NORMAL, abi.ZI_MANAGED) <= 0) throw new Error("boot did not populate ZONE_NORMAL");
+  return ms;
+}
