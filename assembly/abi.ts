@@ -321,3 +321,66 @@ export const VM_HINT_RUNS: u32 = 105; // hinting runs started (START id sent)
 export const VM_HINT_RETURNED_BLOCKS: u32 = 106; // held hint blocks given back (DONE, shrinker, remove)
 export const VM_HINT_VQ_FULL: u32 = 107; // blocks freed at once because only the STOP slot was left
 export const VM_HINT_SHRINK_CALLS: u32 = 108; // hint shrinker scans that freed something
+
+// ---------------------------------------------------------------------------------------------
+// virtio-balloon (drivers/virtio_balloon.ts, host/virtio/balloon/): appended block.
+// Feature bits (include/uapi/linux/virtio_balloon.h; reference/virtio-balloon.md §1.2).
+export const VIRTIO_BALLOON_F_MUST_TELL_HOST: u32 = 0; // tell host before reusing deflated pages
+export const VIRTIO_BALLOON_F_STATS_VQ: u32 = 1; // stats queue exists
+export const VIRTIO_BALLOON_F_DEFLATE_ON_OOM: u32 = 2; // deflate on OOM without a num_pages change
+export const VIRTIO_BALLOON_F_FREE_PAGE_HINT: u32 = 3; // free_page_vq + free_page_hint_cmd_id
+export const VIRTIO_BALLOON_F_PAGE_POISON: u32 = 4; // poison_val valid
+export const VIRTIO_BALLOON_F_REPORTING: u32 = 5; // reporting_vq exists
+/** Balloon page unit: always 4 KiB (VIRTIO_BALLOON_PFN_SHIFT, SPEC). */
+export const VIRTIO_BALLOON_PFN_SHIFT: u32 = 12;
+/** PFNs per inflate/deflate request: VIRTIO_BALLOON_ARRAY_PFNS_MAX (DRV) = 1 MiB. */
+export const VIRTIO_BALLOON_ARRAY_PFNS_MAX: u32 = 256;
+/** Pages released per OOM notifier call: VIRTIO_BALLOON_OOM_NR_PAGES (DRV) = 1 MiB. */
+export const VIRTIO_BALLOON_OOM_NR_PAGES: u32 = 256;
+/** "Out of puff" back-off after a failed balloon allocation: msleep(200) in fill_balloon (DRV). */
+export const VIRTIO_BALLOON_OUT_OF_PUFF_MS: u32 = 200;
+// Config space offsets (all le32, SPEC §1.1).
+export const VIRTIO_BALLOON_CFG_NUM_PAGES: u32 = 0; // device: target in 4 KiB pages
+export const VIRTIO_BALLOON_CFG_ACTUAL: u32 = 4; // driver: pages in the balloon
+export const VIRTIO_BALLOON_CFG_FREE_PAGE_HINT_CMD_ID: u32 = 8; // device: hint command id (F_FREE_PAGE_HINT)
+export const VIRTIO_BALLOON_CFG_POISON_VAL: u32 = 12; // driver, before DRIVER_OK (F_PAGE_POISON)
+// Free page hint command ids (SPEC §5.1).
+export const VIRTIO_BALLOON_CMD_ID_STOP: u32 = 0;
+export const VIRTIO_BALLOON_CMD_ID_DONE: u32 = 1;
+// Queues in spec order; the transport index is compacted over negotiated ones (virtioQueueIndex).
+export const BALLOON_VQ_INFLATE: u32 = 0;
+export const BALLOON_VQ_DEFLATE: u32 = 1;
+export const BALLOON_VQ_STATS: u32 = 2;
+export const BALLOON_VQ_FREE_PAGE: u32 = 3;
+export const BALLOON_VQ_REPORTING: u32 = 4;
+// Stats tags (UAPI; 10-15 since Linux 6.12). Entry = packed {le16 tag; le64 val} = 10 bytes.
+export const VIRTIO_BALLOON_S_SWAP_IN: u32 = 0; // bytes swapped in
+export const VIRTIO_BALLOON_S_SWAP_OUT: u32 = 1; // bytes swapped out
+export const VIRTIO_BALLOON_S_MAJFLT: u32 = 2; // major faults (count)
+export const VIRTIO_BALLOON_S_MINFLT: u32 = 3; // all faults (count)
+export const VIRTIO_BALLOON_S_MEMFREE: u32 = 4; // MemFree, bytes
+export const VIRTIO_BALLOON_S_MEMTOT: u32 = 5; // MemTotal, bytes
+export const VIRTIO_BALLOON_S_AVAIL: u32 = 6; // MemAvailable, bytes
+export const VIRTIO_BALLOON_S_CACHES: u32 = 7; // NR_FILE_PAGES, bytes
+export const VIRTIO_BALLOON_S_HTLB_PGALLOC: u32 = 8; // hugetlb allocations (count)
+export const VIRTIO_BALLOON_S_HTLB_PGFAIL: u32 = 9; // hugetlb allocation failures (count)
+export const VIRTIO_BALLOON_S_OOM_KILL: u32 = 10; // OOM kills (count)
+export const VIRTIO_BALLOON_S_ALLOC_STALL: u32 = 11; // allocation stalls (count)
+export const VIRTIO_BALLOON_S_ASYNC_SCAN: u32 = 12; // kswapd scanned, bytes
+export const VIRTIO_BALLOON_S_DIRECT_SCAN: u32 = 13; // direct reclaim scanned, bytes
+export const VIRTIO_BALLOON_S_ASYNC_RECLAIM: u32 = 14; // kswapd reclaimed, bytes
+export const VIRTIO_BALLOON_S_DIRECT_RECLAIM: u32 = 15; // direct reclaim reclaimed, bytes
+export const VIRTIO_BALLOON_S_NR: u32 = 16;
+export const VIRTIO_BALLOON_STAT_BYTES: u32 = 10;
+/** PAGE_POISON (include/linux/poison.h) replicated into 4 bytes: poison_val without init_on_free. */
+export const VIRTIO_BALLOON_POISON_VAL: u32 = 0xaaaaaaaa;
+// Guest boot parameters of the balloon's validate() rules (Linux cmdline init_on_free=, page_poison=).
+export const PARAM_INIT_ON_FREE: u32 = 40; // 1 = init_on_free: poison_val 0; default 0
+export const PARAM_PAGE_POISONING: u32 = 41; // 1 = page_poison=1: poison_val 0xaaaaaaaa; default 0
+// Balloon vmstat counters (indices 96-103 reserved for the balloon driver).
+export const VM_BALLOON_OOM_DEFLATE: u32 = 96; // pages released by the deflate-on-OOM notifier
+export const VM_BALLOON_OOM_NOTIFY: u32 = 97; // OOM notifier calls that released pages
+export const VM_BALLOON_REINFLATE: u32 = 98; // pages inflated again after an OOM deflate (ping-pong)
+export const VM_BALLOON_OUT_OF_PUFF: u32 = 99; // fill_balloon allocation failures (200 ms back-off)
+export const VM_BALLOON_STATS_UPDATES: u32 = 100; // stats buffers the stats work filled
+export const VM_BALLOON_REQUESTS: u32 = 101; // inflate + deflate requests (virtqueue round trips)

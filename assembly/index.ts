@@ -65,4 +65,5 @@ export function guest_timer_fire(id: u32): i32 { return fireTimer(id); }
 export * from "./drivers/virtio_exports";
 export * from "./drivers/virtio_test_exports";
 export * from "./mm/buddy_exports";
+export * from "./drivers/balloon_exports";
 export * from "./mm/page_reporting_exports";

@@ -322,3 +322,66 @@ export const VM_HINT_RUNS = 105; // hinting runs started (START id sent)
 export const VM_HINT_RETURNED_BLOCKS = 106; // held hint blocks given back (DONE, shrinker, remove)
 export const VM_HINT_VQ_FULL = 107; // blocks freed at once because only the STOP slot was left
 export const VM_HINT_SHRINK_CALLS = 108; // hint shrinker scans that freed something
+
+// ---------------------------------------------------------------------------------------------
+// virtio-balloon (drivers/virtio_balloon.ts, host/virtio/balloon/): appended block.
+// Feature bits (include/uapi/linux/virtio_balloon.h; reference/virtio-balloon.md §1.2).
+export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0; // tell host before reusing deflated pages
+export const VIRTIO_BALLOON_F_STATS_VQ = 1; // stats queue exists
+export const VIRTIO_BALLOON_F_DEFLATE_ON_OOM = 2; // deflate on OOM without a num_pages change
+export const VIRTIO_BALLOON_F_FREE_PAGE_HINT = 3; // free_page_vq + free_page_hint_cmd_id
+export const VIRTIO_BALLOON_F_PAGE_POISON = 4; // poison_val valid
+export const VIRTIO_BALLOON_F_REPORTING = 5; // reporting_vq exists
+/** Balloon page unit: always 4 KiB (VIRTIO_BALLOON_PFN_SHIFT, SPEC). */
+export const VIRTIO_BALLOON_PFN_SHIFT = 12;
+/** PFNs per inflate/deflate request: VIRTIO_BALLOON_ARRAY_PFNS_MAX (DRV) = 1 MiB. */
+export const VIRTIO_BALLOON_ARRAY_PFNS_MAX = 256;
+/** Pages released per OOM notifier call: VIRTIO_BALLOON_OOM_NR_PAGES (DRV) = 1 MiB. */
+export const VIRTIO_BALLOON_OOM_NR_PAGES = 256;
+/** "Out of puff" back-off after a failed balloon allocation: msleep(200) in fill_balloon (DRV). */
+export const VIRTIO_BALLOON_OUT_OF_PUFF_MS = 200;
+// Config space offsets (all le32, SPEC §1.1).
+export const VIRTIO_BALLOON_CFG_NUM_PAGES = 0; // device: target in 4 KiB pages
+export const VIRTIO_BALLOON_CFG_ACTUAL = 4; // driver: pages in the balloon
+export const VIRTIO_BALLOON_CFG_FREE_PAGE_HINT_CMD_ID = 8; // device: hint command id (F_FREE_PAGE_HINT)
+export const VIRTIO_BALLOON_CFG_POISON_VAL = 12; // driver, before DRIVER_OK (F_PAGE_POISON)
+// Free page hint command ids (SPEC §5.1).
+export const VIRTIO_BALLOON_CMD_ID_STOP = 0;
+export const VIRTIO_BALLOON_CMD_ID_DONE = 1;
+// Queues in spec order; the transport index is compacted over negotiated ones (virtioQueueIndex).
+export const BALLOON_VQ_INFLATE = 0;
+export const BALLOON_VQ_DEFLATE = 1;
+export const BALLOON_VQ_STATS = 2;
+export const BALLOON_VQ_FREE_PAGE = 3;
+export const BALLOON_VQ_REPORTING = 4;
+// Stats tags (UAPI; 10-15 since Linux 6.12). Entry = packed {le16 tag; le64 val} = 10 bytes.
+export const VIRTIO_BALLOON_S_SWAP_IN = 0; // bytes swapped in
+export const VIRTIO_BALLOON_S_SWAP_OUT = 1; // bytes swapped out
+export const VIRTIO_BALLOON_S_MAJFLT = 2; // major faults (count)
+export const VIRTIO_BALLOON_S_MINFLT = 3; // all faults (count)
+export const VIRTIO_BALLOON_S_MEMFREE = 4; // MemFree, bytes
+export const VIRTIO_BALLOON_S_MEMTOT = 5; // MemTotal, bytes
+export const VIRTIO_BALLOON_S_AVAIL = 6; // MemAvailable, bytes
+export const VIRTIO_BALLOON_S_CACHES = 7; // NR_FILE_PAGES, bytes
+export const VIRTIO_BALLOON_S_HTLB_PGALLOC = 8; // hugetlb allocations (count)
+export const VIRTIO_BALLOON_S_HTLB_PGFAIL = 9; // hugetlb allocation failures (count)
+export const VIRTIO_BALLOON_S_OOM_KILL = 10; // OOM kills (count)
+export const VIRTIO_BALLOON_S_ALLOC_STALL = 11; // allocation stalls (count)
+export const VIRTIO_BALLOON_S_ASYNC_SCAN = 12; // kswapd scanned, bytes
+export const VIRTIO_BALLOON_S_DIRECT_SCAN = 13; // direct reclaim scanned, bytes
+export const VIRTIO_BALLOON_S_ASYNC_RECLAIM = 14; // kswapd reclaimed, bytes
+export const VIRTIO_BALLOON_S_DIRECT_RECLAIM = 15; // direct reclaim reclaimed, bytes
+export const VIRTIO_BALLOON_S_NR = 16;
+export const VIRTIO_BALLOON_STAT_BYTES = 10;
+/** PAGE_POISON (include/linux/poison.h) replicated into 4 bytes: poison_val without init_on_free. */
+export const VIRTIO_BALLOON_POISON_VAL = 0xaaaaaaaa;
+// Guest boot parameters of the balloon's validate() rules (Linux cmdline init_on_free=, page_poison=).
+export const PARAM_INIT_ON_FREE = 40; // 1 = init_on_free: poison_val 0; default 0
+export const PARAM_PAGE_POISONING = 41; // 1 = page_poison=1: poison_val 0xaaaaaaaa; default 0
+// Balloon vmstat counters (indices 96-103 reserved for the balloon driver).
+export const VM_BALLOON_OOM_DEFLATE = 96; // pages released by the deflate-on-OOM notifier
+export const VM_BALLOON_OOM_NOTIFY = 97; // OOM notifier calls that released pages
+export const VM_BALLOON_REINFLATE = 98; // pages inflated again after an OOM deflate (ping-pong)
+export const VM_BALLOON_OUT_OF_PUFF = 99; // fill_balloon allocation failures (200 ms back-off)
+export const VM_BALLOON_STATS_UPDATES = 100; // stats buffers the stats work filled
+export const VM_BALLOON_REQUESTS = 101; // inflate + deflate requests (virtqueue round trips)

@@ -64,6 +64,18 @@ export interface GuestExports {
   mm_bench_free(order: number, count: number): number;
   mm_bench_free_random(order: number, count: number, seed: number): number;
   mm_bench_repeat(order: number, count: number): number;
+  balloon_probe(slot: number): number;
+  balloon_remove(): number;
+  balloon_num_pages(): number;
+  balloon_list_head(): number;
+  balloon_list_count(): number;
+  balloon_queue_index(name: number): number;
+  balloon_poison_val(): number;
+  balloon_oom_notify(): number;
+  balloon_fill(num: number): number;
+  balloon_leak(num: number): number;
+  balloon_migrate_page(oldPfn: number, newPfn: number): number;
+  balloon_slot(): number;
   page_reporting_state(): number;
   page_reporting_order(): number;
   page_reporting_capacity(): number;
@@ -78,4 +90,4 @@ export interface GuestExports {
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log"];

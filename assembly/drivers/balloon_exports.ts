@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// virtio-balloon driver exports (drivers/virtio_balloon.ts): probe/remove, driver state for
+// tests and probes. The size work, stats work and OOM notifier run inside the guest on their own.
+
+import {
+  balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
+  balloonPoisonVal, balloonOomNotify, balloonMigratePage, fillBalloon, leakBalloon, balloonSlot,
+} from "./virtio_balloon";
+
+/** Binds the balloon driver to the device in `slot`. Called by the host once after plugging it. */
+export function balloon_probe(slot: u32): i32 { return balloonProbe(slot); }
+
+/** Unbinds the driver: leaks the whole balloon (telling the host) and resets. Returns pages freed. */
+export function balloon_remove(): u32 { return balloonRemove(); }
+
+/** Pages in the balloon (vb->num_pages, 4 KiB units). */
+export function balloon_num_pages(): u32 { return balloonNumPages(); }
+
+/** Head of the balloon page list (most recently inflated); NIL when empty. Walk with the `next` view. */
+export function balloon_list_head(): u32 { return balloonListHead(); }
+
+/** Pages on the balloon list. */
+export function balloon_list_count(): u32 { return balloonListCount(); }
+
+/** Transport index of balloon queue `name` (abi BALLOON_VQ_*) under the negotiated features, -1 if absent. */
+export function balloon_queue_index(name: u32): i32 { return balloonQueueIndex(name); }
+
+/** poison_val the driver wrote at probe (0 if not negotiated). */
+export function balloon_poison_val(): u32 { return balloonPoisonVal(); }
+
+/** Test hook: one deflate-on-OOM notifier call as out_of_memory() makes it; returns pages freed. */
+export function balloon_oom_notify(): u32 { return balloonOomNotify(0, 0); }
+
+/** Test hook: one fill_balloon / leak_balloon batch outside the size work; returns pages moved. */
+export function balloon_fill(num: u32): u32 { return fillBalloon(num); }
+export function balloon_leak(num: u32): u32 { return leakBalloon(num); }
+
+/** Migrates balloon page `oldPfn` to the allocated page `newPfn` (balloon compaction). OK or E_*. */
+export function balloon_migrate_page(oldPfn: u32, newPfn: u32): i32 { return balloonMigratePage(oldPfn, newPfn); }
+
+/** Slot the balloon driver is bound to, -1 if none. */
+export function balloon_slot(): i32 { return balloonSlot(); }
+
