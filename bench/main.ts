@@ -8,7 +8,7 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
-import { cpus, totalmem } from "node:os";
+import { cpus, totalmem, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { loadGuestModuleFromFile } from "../host/node.js";
 import { runAllocBench, bootTimeMs, BenchResult } from "./alloc.js";
@@ -47,18 +47,20 @@ function main(): void {
   const bootMs = args.bootGib > 0 ? bootTimeMs(module, args.bootGib) : NaN;
 
   const byName = new Map(alloc.results.map((r) => [r.name, r]));
-  console.log(`guest allocator micro benchmarks: ${args.mib} MiB guest, median of ${args.rounds} rounds, frames pre-backed, init_on_alloc=1`);
+  console.log(`guest allocator micro benchmarks: ${args.mib} MiB guest, best of ${args.rounds} rounds (median in the JSON), frames pre-backed, init_on_alloc=1`);
   console.log("");
-  console.log(`${"benchmark".padEnd(22)}${"wasm ns/op".padStart(12)}${"TS ref ns/op".padStart(14)}${"ref/wasm".padStart(10)}`);
+  console.log(`${"benchmark".padEnd(22)}${"wasm ns/op".padStart(12)}${"(median)".padStart(10)}${"TS ref ns/op".padStart(14)}${"(median)".padStart(10)}${"ref/wasm".padStart(10)}`);
   for (const r of alloc.results) {
     if (r.name.startsWith("reference.")) continue;
     const ref = byName.get(`reference.${r.name}`);
     const ratio = ref ? ref.ns_per_op / r.ns_per_op : NaN;
-    console.log(`${r.name.padEnd(22)}${r.ns_per_op.toFixed(1).padStart(12)}${(ref?.ns_per_op ?? NaN).toFixed(1).padStart(14)}${ratio.toFixed(2).padStart(9)}x`);
+    console.log(`${r.name.padEnd(22)}${r.ns_per_op.toFixed(1).padStart(12)}${r.ns_per_op_median.toFixed(1).padStart(10)}`
+      + `${(ref?.ns_per_op ?? NaN).toFixed(1).padStart(14)}${(ref?.ns_per_op_median ?? NaN).toFixed(1).padStart(10)}${ratio.toFixed(2).padStart(9)}x`);
   }
   console.log("");
   console.log(`metadata: ${alloc.metadataBytesPerFrame.toFixed(3)} bytes per 4 KiB frame (guest per-frame arrays as allocated)`);
   if (args.bootGib > 0) console.log(`boot: ${args.bootGib} GiB guest instantiated and booted in ${bootMs.toFixed(1)} ms`);
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} on ${cpus().length} cpus (other processes inflate wall-clock numbers)`);
   if (alloc.hostFaults !== 0) console.log(`warning: ${alloc.hostFaults} host faults during the allocator benchmarks`);
 
   const flat: (BenchResult | Record<string, number | string>)[] = [...alloc.results,
@@ -72,6 +74,7 @@ function main(): void {
   const dir = join("results", "bench", runId);
   mkdirSync(dir, { recursive: true });
   const meta = {
+    load_average: loadavg(),
     run_id: runId, started: started.toISOString(), commit: gitCommit(), node: process.version,
     cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length, total_mem_bytes: totalmem(),
     guest_mib: args.mib, rounds: args.rounds, boot_gib: args.bootGib, wasm: "build/guest.wasm (release)",

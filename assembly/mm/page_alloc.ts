@@ -24,7 +24,7 @@ import { writeFrame } from "../hw/mmu";
 import { ramwinPfn, ramwinFrames } from "../hw/ram_window";
 import {
   initZones, setZoneSpan, setPfnRangeZone, addZoneManaged, zoneStart, zoneEnd, zonePopulated,
-  zoneManaged, pfnZone,
+  zoneManaged, pfnZone, zoneFreePages,
 } from "./zone";
 import { setupPerZoneWmarks, wmarkPages, zoneWatermarkOkFlags, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
 import { freeBlockToBuddy, rmqueue, rmqueueSmallest, resetRmqueueMode, delPageFromFreeList } from "./buddy";
@@ -286,7 +286,10 @@ function getPageFromFreelist(order: u32, mt: u32, highest: u32, markId: u32, all
   for (let zi = <i32>highest; zi >= 0; zi--) {
     const z = <u32>zi;
     if (!zonePopulated(z)) continue;
-    if (!zoneWatermarkOkFlags(z, order, wmarkPages(z, markId), allocFlags)) continue;
+    const mark = wmarkPages(z, markId);
+    if (order == 0 && allocFlags == 0) {
+      if (zoneFreePages(z) <= mark) continue; // zone_watermark_fast's order-0 shortcut
+    } else if (!zoneWatermarkOkFlags(z, order, mark, allocFlags)) continue;
     const pfn = rmqueueZone(z, order, mt, allocFlags);
     if (pfn == NIL) continue;
     // A fragmenting fallback boosted the watermark: let kswapd reclaim ahead of demand.
