@@ -189,7 +189,7 @@ class ScenarioRun {
         this.guest(st, a.do, (g) => { d.dropCaches(g); }, cont);
         return;
       case "build":
-        this.build(st, a, () => this.next(st, i + 1));
+        this.build(st, a, index, () => this.next(st, i + 1));
         return;
       case "replay":
         this.replay(st, a, () => this.next(st, i + 1));
@@ -201,13 +201,13 @@ class ScenarioRun {
 
   // ---- workloads ------------------------------------------------------------------------------
 
-  private build(st: VmState, a: Extract<Action, { do: "build" }>, done: () => void): void {
+  private build(st: VmState, a: Extract<Action, { do: "build" }>, index: number, done: () => void): void {
     const sim = this.host.sim;
     const b = a.build;
     const units = planBuild({
       jobs: b.jobs, units: b.units, unitTimeNs: b.unitTime, unitAnonBytes: b.unitAnon, unitReadBytes: b.unitRead ?? 0,
       unitWriteBytes: b.unitWrite ?? 0, jitter: b.jitter ?? DEFAULTS.build.jitter, linkTimeNs: b.linkTime ?? 0, linkAnonBytes: b.linkAnon ?? 0,
-    }, this.host.rng.fork(`build:${st.vm.name}:${st.steps.length}`));
+    }, this.host.rng.fork(`build:${st.vm.name}:${index}`));
     const d = st.driver;
     const t0 = sim.now;
     let nextUnit = 0;
