@@ -296,7 +296,10 @@ export abstract class VirtioDevice {
    */
   protected serviceQueue(q: VirtQueue, handle: (chain: DescChain) => number): void {
     let pushed = 0;
-    for (;;) {
+    // A kick can only find <= size new entries (more is fatal in popAvail), and the driver does
+    // not run while the device does: more than `size` pops in one pass means the device's own
+    // writes (a writable buffer over avail.idx) are feeding the ring. Stop instead of spinning.
+    for (let n = 0; n < q.size; n++) {
       const r = q.popAvail();
       if (r.kind === "empty") break;
       if (r.kind === "fatal") {

@@ -286,3 +286,31 @@ describe("virtio device side: hostile guest", () => {
     expect(Buffer.compare(before.subarray(winPtr + win), after.subarray(winPtr + win))).toBe(0);
   });
 });
+
+describe("virtio device side: a guest that makes the device feed its own ring", () => {
+  it("a response buffer over avail.idx cannot keep the device spinning: one pass serves at most queue-size chains", () => {
+    const h = newVirtioHarness(16);
+    const dev = new SumDevice();
+    h.bus.plug(0, dev);
+    const drv = new MockDriver(h.guest, h.bus, 0);
+    expect(drv.negotiate(1 << SUM_F_MODE, V1_HI)).toBe(true);
+    const q = drv.setupQueue(0, 8);
+    drv.driverOk();
+    let accesses = 0;
+    h.bus.memory.trace = () => { if (++accesses > 1_000_000) throw new Error("device is spinning"); };
+    // chain 0: readable {byte 2, used.idx}, writable {avail.idx (2 bytes), 6 scratch bytes}:
+    // the sum the device writes into avail.idx is always last_avail + 1, so the ring never drains
+    const two = drv.alloc(1, 1);
+    drv.w8(two, 2);
+    const scratch = drv.alloc(8, 8);
+    q.writeDesc(0, two, 1, NEXT, 1);
+    q.writeDesc(1, q.used + 2, 2, NEXT, 2);
+    q.writeDesc(2, q.avail + 2, 2, NEXT | WRITE, 3);
+    q.writeDesc(3, scratch, 6, WRITE, 0);
+    q.publish(0);
+    q.kick();
+    expect(dev.metric("used_count")).toBe(8);
+    expect(dev.config.get("requests")).toBe(8);
+    expect(accesses).toBeLessThan(1000);
+  });
+});
