@@ -9,6 +9,7 @@ import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
 import { Host } from "../host.js";
 import type { Vm } from "../vm.js";
+import { addBalloon, Balloon, BalloonOptions } from "../virtio/balloon/index.js";
 import { ANON_STEPS, planBuild } from "./build_workload.js";
 import { Engine, HOST_COLUMNS, NotSupportedError, RunEvent, RunOptions, RunResult, VM_COLUMNS, VmSummary } from "./engine.js";
 import { parseDemandTrace } from "./replay.js";
@@ -20,7 +21,7 @@ import { DEFAULTS } from "./defaults.js";
 
 /** Timeline actions the engine runs today; the others wait for their mechanisms. */
 const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set(["anon.touch", "anon.alloc", "anon.free", "file.read", "file.write",
-  "kernel.alloc", "kernel.free", "hold", "wait", "build", "replay", "drop-caches"]);
+  "kernel.alloc", "kernel.free", "hold", "wait", "build", "replay", "drop-caches", "balloon", "stats-interval"]);
 /** Stop a run that has not ended after this much simulated time (a stalled script is a bug): 30 days. */
 const MAX_SIM_NS = 30 * 86400e9;
 const PROGRESS_EVERY_SAMPLES = 64;
@@ -29,7 +30,8 @@ const PROGRESS_EVERY_SAMPLES = 64;
 export function unsupportedReason(s: ResolvedScenario): string | null {
   if ((LATER_MODES as readonly string[]).includes(s.mode.base)) return `mode ${s.mode.base} is not in the engine yet`;
   for (const vm of s.vms) {
-    if (vm.balloon) return `VM ${vm.name}: the virtio-balloon device is not in the engine yet`;
+    if (vm.balloon?.reporting) return `VM ${vm.name}: free page reporting (device side) is not in the engine yet`;
+    if (vm.balloon?.hinting) return `VM ${vm.name}: free page hinting (device side) is not in the engine yet`;
     if (vm.virtioMem) return `VM ${vm.name}: the virtio-mem device is not in the engine yet`;
     if (vm.pmem) return `VM ${vm.name}: the virtio-pmem device is not in the engine yet`;
     if (vm.autoBalloon || vm.virtioMemAuto) return `VM ${vm.name}: automatic policies are not in the engine yet`;
@@ -51,6 +53,10 @@ export const modelEngine: Engine = {
 
 interface VmState {
   vm: Vm;
+  /** The VM's virtio-balloon, when its mode has one. */
+  balloon: Balloon | null;
+  /** Hypervisor commands the mode could not apply (a balloon target without a balloon). */
+  skipped: number;
   driver: VmDriver;
   /** Anonymous memory of plain anon.* steps, in allocation order (freed most recent first). */
   anon: Block[];
@@ -76,7 +82,15 @@ class ScenarioRun {
     for (const v of s.vms) {
       const vm = this.host.createVm({ name: v.name, memBytes: v.memoryBytes, nrCpus: v.vcpus, movableBytes: v.movableBytes,
         hostPageBytes: s.host.hostPageSizeBytes === 4096 ? 4096 : 2097152 });
-      this.states.push({ vm, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [], workloadNs: 0, done: false });
+      let balloon: Balloon | null = null;
+      if (v.balloon) {
+        // Model: page poisoning is the device default (QEMU offers it); the guest's poison_val decides
+        const opts: BalloonOptions = { vmm: "qemu", mustTellHost: v.balloon.mustTellHost, deflateOnOom: v.balloon.deflateOnOom,
+          statsPollingIntervalS: v.balloon.statsIntervalNs / 1e9 };
+        balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
+      }
+      this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [],
+        workloadNs: 0, done: false });
     }
     this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
     // columns of mechanisms the host does not have (yet) read as 0
@@ -194,6 +208,15 @@ class ScenarioRun {
       case "replay":
         this.replay(st, a, () => this.next(st, i + 1));
         return;
+      case "balloon":
+        // QMP balloon: the driver moves towards the target in the background
+        if (st.balloon) st.balloon.control.setTargetBytes(a.target); else st.skipped++;
+        this.next(st, i + 1);
+        return;
+      case "stats-interval":
+        if (st.balloon) st.balloon.control.setStatsPollingInterval(a.every / 1e9); else st.skipped++;
+        this.next(st, i + 1);
+        return;
       default:
         throw new NotSupportedError(`action ${a.do}`); // unsupportedReason() refuses these before the run
     }
@@ -271,13 +294,13 @@ class ScenarioRun {
         peak_host_rss_bytes: peak(`${n}.rss_bytes`),
         guest_total_bytes: vs[abi.VM_MANAGED_PAGES] * abi.PAGE_SIZE,
         guest_free_bytes: vs[abi.VM_NR_FREE_PAGES] * abi.PAGE_SIZE,
-        balloon_actual_bytes: 0,
+        balloon_actual_bytes: st.balloon ? st.balloon.device.actualPages * abi.PAGE_SIZE : 0,
         virtio_mem_plugged_bytes: 0,
         // Model: without discarding mechanisms a refault can only be a swap-in
         refaults: st.vm.memory.stats.faultsSwapIn,
         workload_s: st.workloadNs / 1e9,
         oom_kills: vs[abi.VM_OOM_KILL],
-        skipped_actions: 0,
+        skipped_actions: st.skipped,
         swap_bytes: st.vm.memory.stats.swappedFrames * abi.PAGE_SIZE,
         page_cache_bytes: st.driver.fileBytes,
         workload_alloc_fails: st.driver.oomFails,

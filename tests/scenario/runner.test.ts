@@ -54,11 +54,27 @@ describe("model engine runner", () => {
     expect(b.series.rows).toEqual(a.series.rows);
   });
 
-  it("refuses what it cannot run yet with the reason (a balloon device)", () => {
+  it("refuses what it cannot run yet with the reason (reporting's device side)", () => {
     const s = parseScenario(readFileSync(join(root, "scenarios/reporting-600m.yaml"), "utf8"), "r.yaml");
     const r = resolveScenario(s, "reporting", "r.yaml");
-    expect(modelEngine.unsupported?.(r)).toMatch(/virtio-balloon/);
-    expect(() => modelEngine.runScenario(r)).toThrow(/not yet supported by the engine: .*virtio-balloon/);
+    expect(modelEngine.unsupported?.(r)).toMatch(/free page reporting/);
+    expect(() => modelEngine.runScenario(r)).toThrow(/not yet supported by the engine: .*free page reporting/);
+  });
+
+  it("balloon: a target inflates the balloon, host RSS falls by the touched pages it takes; without a balloon the command is skipped", async () => {
+    const text = readFileSync(join(root, "scenarios/balloon-512m.yaml"), "utf8");
+    const r = await run(text, "balloon");
+    expect(r.valid).toBe(true);
+    const inflate = r.events.find((e) => e.label === "inflate" && e.vm === "idle")?.t_s ?? NaN;
+    const deflate = r.events.find((e) => e.label === "deflate" && e.vm === "idle")?.t_s ?? NaN;
+    expect(at(r, "idle.balloon.actual_bytes", deflate - 0.1)).toBe(512 * MiB);
+    expect(at(r, "idle.rss_bytes", inflate - 0.1) - at(r, "idle.rss_bytes", deflate - 0.1)).toBeGreaterThan(400 * MiB);
+    // the busy guest keeps its 400 MiB workload resident
+    expect(at(r, "busy.rss_bytes", deflate - 0.1)).toBeGreaterThanOrEqual(400 * MiB);
+    expect(r.summary.vms.idle.balloon_actual_bytes).toBe(0);
+    const none = await run(text, "none");
+    expect(none.summary.vms.idle.skipped_actions).toBe(2);
+    expect(at(none, "idle.rss_bytes", 30)).toBeGreaterThan(800 * MiB);
   });
 
   const SMALL = `
