@@ -64,6 +64,8 @@ export interface GuestExports {
   mm_bench_free(order: number, count: number): number;
   mm_bench_free_random(order: number, count: number, seed: number): number;
   mm_bench_repeat(order: number, count: number): number;
+  mm_test_hooks(reclaim: number, notifier: number, kill: number, notifyMinOrder: number): void;
+  mm_test_hook_calls(which: number): number;
   balloon_probe(slot: number): number;
   balloon_remove(): number;
   balloon_num_pages(): number;
@@ -87,7 +89,26 @@ export interface GuestExports {
   page_reporting_test_log_len(): number;
   page_reporting_test_log(): number;
   page_reporting_test_clear(): void;
+  mm_drop_caches(mode: number): number;
+  mm_compact_all(): number;
+  mm_compact_zone(zone: number, order: number, mt: number): number;
+  mm_compact_stats(id: number): number;
+  mm_compaction_suitable(zone: number, order: number): number;
+  mm_compact_defer_shift(zone: number): number;
+  mm_extfrag(zone: number, order: number): number;
+  mm_frag_score(zone: number): number;
+  mm_frag_score_wmark(low: boolean | number): number;
+  mm_kcompactd_poke(): void;
+  mm_kcompactd_stat(id: number): number;
+  mm_kswapd_pending(): number;
+  mm_shrink(pages: number): number;
+  mm_oom_victim(): number;
+  mm_oom_select(): number;
+  mm_migrate_page(oldPfn: number, newPfn: number): number;
+  mm_validate_owners(): number;
+  mm_test_oom_notifier(): number;
+  mm_test_oom_notifier_stat(id: number): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","mm_test_hook_calls","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log"];
