@@ -384,3 +384,50 @@ export const VM_BALLOON_REINFLATE: u32 = 98; // pages inflated again after an OO
 export const VM_BALLOON_OUT_OF_PUFF: u32 = 99; // fill_balloon allocation failures (200 ms back-off)
 export const VM_BALLOON_STATS_UPDATES: u32 = 100; // stats buffers the stats work filled
 export const VM_BALLOON_REQUESTS: u32 = 101; // inflate + deflate requests (virtqueue round trips)
+
+// ---------------------------------------------------------------------------------------------
+// Owners, page cache, reclaim, compaction, OOM and workloads (mm/process.ts, mm/pagecache.ts,
+// mm/slab.ts, mm/vmscan.ts, mm/kswapd.ts, mm/compaction.ts, mm/kcompactd.ts, mm/oom.ts,
+// workload/): appended block. vmstat ids 64..95 are reserved for this block.
+/** Processes with anonymous memory (a small task table; pid = index). */
+export const NR_PROCS: u32 = 16;
+/** Files whose pages can sit in the page cache (file id = index). */
+export const NR_FILES: u32 = 16;
+/**
+ * PG_ACTIVE: the file page is on its file's active LRU list. Shares bit 0x20 with PG_REPORTED,
+ * which only free buddy heads carry; PG_ACTIVE only allocated PT_FILE pages.
+ */
+export const PG_ACTIVE: u8 = 0x20;
+/** SWAP_CLUSTER_MAX (include/linux/swap.h): reclaim batch, pages. */
+export const SWAP_CLUSTER_MAX: u32 = 32;
+/** COMPACT_CLUSTER_MAX (= SWAP_CLUSTER_MAX): pages isolated per migrate batch. */
+export const COMPACT_CLUSTER_MAX: u32 = 32;
+/** mm_drop_caches modes (/proc/sys/vm/drop_caches). */
+export const DROP_PAGECACHE: u32 = 1;
+export const DROP_SLAB: u32 = 2;
+// More vmstat counters (names as /proc/vmstat).
+export const VM_DROP_SLAB: u32 = 64; // drop_slab: times slab was dropped
+export const VM_PGMIGRATE_FAIL: u32 = 65;
+export const VM_COMPACT_ISOLATED: u32 = 66;
+export const VM_KCOMPACTD_WAKE: u32 = 67; // kcompactd checks (timer fires) that did work
+export const VM_NR_WRITTEN: u32 = 68; // file pages written back
+export const VM_SLABS_SCANNED: u32 = 69;
+export const VM_PGACTIVATE: u32 = 70;
+export const VM_PGDEACTIVATE: u32 = 71;
+export const VM_PAGEOUTRUN: u32 = 72; // kswapd balance runs
+export const VM_PGINODESTEAL: u32 = 73; // pages freed by drop_caches (model: all invalidated pages)
+export const VM_COMPACT_DAEMON_WAKE: u32 = 74; // proactive compaction runs of kcompactd
+export const VM_PGREFILL: u32 = 75; // active-list pages scanned
+/** mm_compact_stats ids: last compaction run. */
+export const CS_MIGRATED: u32 = 0;
+export const CS_MIGRATE_SCANNED: u32 = 1;
+export const CS_FREE_SCANNED: u32 = 2;
+export const CS_RESULT: u32 = 3; // COMPACT_* below
+// compact_result (include/linux/compaction.h, reduced).
+export const COMPACT_SKIPPED: i32 = 1; // not suitable (watermark, fragmentation index)
+export const COMPACT_DEFERRED: i32 = 2;
+export const COMPACT_COMPLETE: i32 = 3; // scanners met
+export const COMPACT_PARTIAL_SKIPPED: i32 = 4; // no free target pages left
+export const COMPACT_SUCCESS: i32 = 5; // a suitable block exists / proactive score reached
+/** Proc id "none" (mm_oom_victim before any kill). */
+export const NO_PROC: i32 = -1;

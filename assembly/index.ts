@@ -67,3 +67,5 @@ export * from "./drivers/virtio_test_exports";
 export * from "./mm/buddy_exports";
 export * from "./drivers/balloon_exports";
 export * from "./mm/page_reporting_exports";
+export * from "./mm/mm2_exports";
+export * from "./workload/workload_exports";

@@ -385,3 +385,47 @@ export const VM_BALLOON_REINFLATE = 98; // pages inflated again after an OOM def
 export const VM_BALLOON_OUT_OF_PUFF = 99; // fill_balloon allocation failures (200 ms back-off)
 export const VM_BALLOON_STATS_UPDATES = 100; // stats buffers the stats work filled
 export const VM_BALLOON_REQUESTS = 101; // inflate + deflate requests (virtqueue round trips)
+
+// ---------------------------------------------------------------------------------------------
+// Owners, page cache, reclaim, compaction, OOM and workloads (mm/process.ts, mm/pagecache.ts,
+// mm/slab.ts, mm/vmscan.ts, mm/kswapd.ts, mm/compaction.ts, mm/kcompactd.ts, mm/oom.ts,
+// workload/): appended block. vmstat ids 64..95 are reserved for this block.
+/** Processes with anonymous memory (a small task table; pid = index). */
+export const NR_PROCS = 16;
+/** Files whose pages can sit in the page cache (file id = index). */
+export const NR_FILES = 16;
+/**
+export const PG_ACTIVE = 0x20;
+/** SWAP_CLUSTER_MAX (include/linux/swap.h): reclaim batch, pages. */
+export const SWAP_CLUSTER_MAX = 32;
+/** COMPACT_CLUSTER_MAX (= SWAP_CLUSTER_MAX): pages isolated per migrate batch. */
+export const COMPACT_CLUSTER_MAX = 32;
+/** mm_drop_caches modes (/proc/sys/vm/drop_caches). */
+export const DROP_PAGECACHE = 1;
+export const DROP_SLAB = 2;
+// More vmstat counters (names as /proc/vmstat).
+export const VM_DROP_SLAB = 64; // drop_slab: times slab was dropped
+export const VM_PGMIGRATE_FAIL = 65;
+export const VM_COMPACT_ISOLATED = 66;
+export const VM_KCOMPACTD_WAKE = 67; // kcompactd checks (timer fires) that did work
+export const VM_NR_WRITTEN = 68; // file pages written back
+export const VM_SLABS_SCANNED = 69;
+export const VM_PGACTIVATE = 70;
+export const VM_PGDEACTIVATE = 71;
+export const VM_PAGEOUTRUN = 72; // kswapd balance runs
+export const VM_PGINODESTEAL = 73; // pages freed by drop_caches (model: all invalidated pages)
+export const VM_COMPACT_DAEMON_WAKE = 74; // proactive compaction runs of kcompactd
+export const VM_PGREFILL = 75; // active-list pages scanned
+/** mm_compact_stats ids: last compaction run. */
+export const CS_MIGRATED = 0;
+export const CS_MIGRATE_SCANNED = 1;
+export const CS_FREE_SCANNED = 2;
+export const CS_RESULT = 3; // COMPACT_* below
+// compact_result (include/linux/compaction.h, reduced).
+export const COMPACT_SKIPPED = 1; // not suitable (watermark, fragmentation index)
+export const COMPACT_DEFERRED = 2;
+export const COMPACT_COMPLETE = 3; // scanners met
+export const COMPACT_PARTIAL_SKIPPED = 4; // no free target pages left
+export const COMPACT_SUCCESS = 5; // a suitable block exists / proactive score reached
+/** Proc id "none" (mm_oom_victim before any kill). */
+export const NO_PROC = -1;

@@ -108,6 +108,23 @@ export interface GuestExports {
   mm_validate_owners(): number;
   mm_test_oom_notifier(): number;
   mm_test_oom_notifier_stat(id: number): number;
+  wl_anon_alloc(proc: number, pages: number, touch: boolean | number): number;
+  wl_anon_touch(proc: number, pages: number): number;
+  wl_anon_free(proc: number, pages: number): number;
+  wl_process_exit(proc: number): number;
+  wl_file_read(file: number, pages: number): number;
+  wl_file_write(file: number, pages: number): number;
+  wl_file_sync(file: number): number;
+  wl_file_truncate(file: number): number;
+  wl_kernel_alloc(pages: number, reclaimable: boolean | number): number;
+  wl_kernel_free(pages: number): number;
+  wl_fragment(proc: number, pages: number, keepEvery: number, seed: number, unmovable: boolean | number): number;
+  wl_proc_anon_pages(proc: number): number;
+  wl_proc_killed(proc: number): number;
+  wl_file_cached(file: number): number;
+  wl_file_dirty(file: number): number;
+  wl_file_active(file: number): number;
+  wl_kernel_pages(reclaimable: boolean | number): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
