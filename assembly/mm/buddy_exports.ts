@@ -15,7 +15,11 @@ import { wmarkRaw, watermarkBoost, minFreeKbytes, zoneWatermarkOk } from "./wate
 import { fragmentationIndex, findBuddyHead, isolateFreePage, putbackIsolatedPage } from "./buddy";
 import { movePageblock, pageblockMigratetype } from "./pageblock";
 import { drainPcp, pcpBatch, pcpHigh, pcpCount, setCurrentCpu } from "./pcp";
-import { allocPages, freePages, freePagesFpi, splitPage, onlinePages, offlinePages } from "./page_alloc";
+import {
+  allocPages, freePages, freePagesFpi, splitPage, onlinePages, offlinePages, setKswapdWakeHook,
+  setDirectReclaimHook, setDirectCompactHook, setOomKillHook, registerOomNotifier,
+} from "./page_alloc";
+import { setFreeNotifyHook } from "./buddy";
 import { mmValidate } from "./buddy_validate";
 
 /** alloc_pages(order, gfp): head pfn of a 2^order block, or NIL (gfp: abi.ts GFP_* | modifiers). */
@@ -123,6 +127,7 @@ export function mm_offline_pages(start: u32, count: u32): i32 { return offlinePa
 let benchBuf: usize = 0;
 let benchCap: u32 = 0;
 let benchLen: u32 = 0;
+let benchOrder: u32 = 0;
 
 function benchReserve(n: u32): void {
   if (n <= benchCap) return;
@@ -143,6 +148,7 @@ export function mm_bench_alloc(order: u32, gfp: u32, count: u32): u32 {
     store<u32>(benchBuf + (<usize>n << 2), pfn);
   }
   benchLen = n;
+  benchOrder = order;
   return n;
 }
 
@@ -180,3 +186,46 @@ export function mm_bench_repeat(order: u32, count: u32): u32 {
 }
 
 export { E_RANGE };
+
+// ---- test hooks: recording stand-ins for kswapd, reclaim, compaction, OOM and reporting ------
+
+let hookCalls = new StaticArray<u32>(6); // kswapd, reclaim, compact, oom notifier, oom kill, free notify
+let reclaimBatch: u32 = 0;
+let notifierBatch: u32 = 0;
+let killBatch: u32 = 0;
+
+/** Frees up to `n` blocks from the end of the bench buffer, as reclaim would; returns pages freed. */
+function releaseKept(n: u32): u32 {
+  let pages: u32 = 0;
+  for (let i: u32 = 0; i < n && benchLen > 0; i++) {
+    benchLen--;
+    if (freePages(load<u32>(benchBuf + (<usize>benchLen << 2)), benchOrder) == OK) pages += <u32>1 << benchOrder;
+  }
+  return pages;
+}
+function testKswapd(order: u32, highestZone: u32): void { unchecked(hookCalls[0]++); }
+function testReclaim(order: u32, gfp: u32): u32 { unchecked(hookCalls[1]++); return releaseKept(reclaimBatch); }
+function testCompact(order: u32, gfp: u32): bool { unchecked(hookCalls[2]++); return false; }
+function testOomNotifier(order: u32, gfp: u32): u32 { unchecked(hookCalls[3]++); return releaseKept(notifierBatch); }
+function testOomKill(order: u32, gfp: u32): u32 { unchecked(hookCalls[4]++); return releaseKept(killBatch); }
+function testFreeNotify(order: u32): void { unchecked(hookCalls[5]++); }
+let testNotifierRegistered = false;
+
+/**
+ * Test only: installs recording hooks. Reclaim, the OOM notifier and the OOM killer each free up
+ * to their batch of blocks kept by mm_bench_alloc (newest first); free-notify fires for merged
+ * blocks of order >= `notifyMinOrder` (NR_ORDERS: never). Resets the call counters.
+ */
+export function mm_test_hooks(reclaim: u32, notifier: u32, kill: u32, notifyMinOrder: u32): void {
+  reclaimBatch = reclaim; notifierBatch = notifier; killBatch = kill;
+  for (let i = 0; i < 6; i++) unchecked(hookCalls[i] = 0);
+  setKswapdWakeHook(testKswapd);
+  setDirectReclaimHook(testReclaim);
+  setDirectCompactHook(testCompact);
+  setOomKillHook(testOomKill);
+  if (!testNotifierRegistered) { registerOomNotifier(testOomNotifier); testNotifierRegistered = true; }
+  setFreeNotifyHook(testFreeNotify, notifyMinOrder);
+}
+
+/** Test only: calls of hook `which` (0 kswapd, 1 reclaim, 2 compact, 3 OOM notifier, 4 OOM kill, 5 free notify). */
+export function mm_test_hook_calls(which: u32): u32 { return which < 6 ? unchecked(hookCalls[which]) : 0; }

@@ -320,6 +320,12 @@ function allocSlowpath(order: u32, gfp: u32, cls: u32, mt: u32, highest: u32): u
     const reclaimed = directReclaimHook(order, gfp);
     pfn = getPageFromFreelist(order, mt, highest, WMARK_MIN, flags);
     if (pfn != NIL) return pfn;
+    if (reclaimed > 0) {
+      // __alloc_pages_direct_reclaim: reclaimed pages may sit on pcp lists; drain once, retry.
+      drainPcp();
+      pfn = getPageFromFreelist(order, mt, highest, WMARK_MIN, flags);
+      if (pfn != NIL) return pfn;
+    }
     if (order > 0) {
       vmstatInc(VM_COMPACT_STALL);
       directCompactHook(order, gfp);

@@ -46,6 +46,11 @@ export function initZones(): void {
   return ZONES + <usize>z * ZONE_SIZE + Z_LISTS + <usize>(order * NR_MIGRATETYPES + mt) * LIST_SIZE;
 }
 
+/** Address of the free_list head of (zone, order, migratetype), for list walkers (lib/list.ts). */
+export function freeListHead(z: u32, order: u32, mt: u32): usize { return freeList(z, order, mt); }
+/** free_area[order].nr_free of zone `z` (all migratetypes). */
+export function nrFree(z: u32, order: u32): u32 { return zoneNrFree(z, order); }
+
 // @ts-ignore: decorator
 @inline export function zoneStart(z: u32): u32 { return load<u32>(zonePtr(z) + Z_START); }
 // @ts-ignore: decorator
