@@ -2,8 +2,10 @@
 // virtio-balloon driver exports (drivers/virtio_balloon.ts): probe/remove, driver state for
 // tests and probes. The size work, stats work and OOM notifier run inside the guest on their own.
 
+import { OK, E_BUSY } from "../abi";
+import { freePages } from "../mm/page_alloc";
 import {
-  balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
+  balloonIsolatePage, balloonPutbackPage, balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
   balloonPoisonVal, balloonOomNotify, balloonMigratePage, fillBalloon, leakBalloon, balloonSlot,
 } from "./virtio_balloon";
 
@@ -35,8 +37,16 @@ export function balloon_oom_notify(): u32 { return balloonOomNotify(0, 0); }
 export function balloon_fill(num: u32): u32 { return fillBalloon(num); }
 export function balloon_leak(num: u32): u32 { return leakBalloon(num); }
 
-/** Migrates balloon page `oldPfn` to the allocated page `newPfn` (balloon compaction). OK or E_*. */
-export function balloon_migrate_page(oldPfn: u32, newPfn: u32): i32 { return balloonMigratePage(oldPfn, newPfn); }
+/**
+ * Test hook: migrates balloon page `oldPfn` to `newPfn` (an allocated order-0 page) as the
+ * migration core does: isolate, migrate, free the old page (putback on failure). OK or E_*.
+ */
+export function balloon_migrate_page(oldPfn: u32, newPfn: u32): i32 {
+  if (!balloonIsolatePage(oldPfn)) return E_BUSY;
+  const rc = balloonMigratePage(oldPfn, newPfn);
+  if (rc != OK) { balloonPutbackPage(oldPfn); return rc; }
+  return freePages(oldPfn, 0);
+}
 
 /** Slot the balloon driver is bound to, -1 if none. */
 export function balloon_slot(): i32 { return balloonSlot(); }

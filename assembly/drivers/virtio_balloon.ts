@@ -15,12 +15,12 @@ import {
   VIRTIO_BALLOON_POISON_VAL, BALLOON_VQ_INFLATE, BALLOON_VQ_DEFLATE, BALLOON_VQ_STATS,
   BALLOON_VQ_FREE_PAGE, BALLOON_VQ_REPORTING, PARAM_INIT_ON_FREE, PARAM_PAGE_POISONING,
   VM_NR_BALLOON, VM_BALLOON_INFLATE, VM_BALLOON_DEFLATE, VM_BALLOON_OOM_DEFLATE, VM_BALLOON_OOM_NOTIFY,
-  VM_BALLOON_REINFLATE, VM_BALLOON_OUT_OF_PUFF, VM_BALLOON_REQUESTS, COST_PAGE_WRITE_NS,
+  VM_BALLOON_REINFLATE, VM_BALLOON_OUT_OF_PUFF, VM_BALLOON_REQUESTS, VM_BALLOON_MIGRATE, COST_PAGE_WRITE_NS,
 } from "../abi";
 import { ramwinAlloc, gpaToPtr } from "../hw/ram_window";
 import { writeFrame } from "../hw/mmu";
-import { getType, setType, nrFrames } from "../mm/pfn";
-import { allocLists, listAddHead, listPopHead, listHead, listCount, listReplace } from "../lib/list";
+import { getType, setType, getNext, nrFrames } from "../mm/pfn";
+import { allocLists, listAddHead, listAddTail, listPopHead, listHead, listCount, listDel, listReplace } from "../lib/list";
 import { allocPages, freePages, adjustManagedPages, registerOomNotifier } from "../mm/page_alloc";
 import { param } from "../lib/params";
 import { vmstatAdd, vmstatInc, cost } from "../lib/scb";
@@ -100,6 +100,8 @@ let pfnsPtr: usize = 0;
 let numPfns: u32 = 0;
 /** vb_dev_info->pages: balloon pages, most recently inflated at the head (LIFO). */
 let pagesList: usize = 0;
+/** fill_balloon's private list of pages allocated but not enqueued yet. */
+let newPages: usize = 0;
 /** vb->num_pages: pages in the balloon (4 KiB units = guest pages on x86-64). */
 let numPages: u32 = 0;
 let deflateOnOom = false;
@@ -182,7 +184,7 @@ export function balloonProbe(slot: u32): i32 {
     if (pfnsGpa == 0) { virtioFail(slot); return E_NOMEM; }
     pfnsPtr = gpaToPtr(pfnsGpa, VIRTIO_BALLOON_ARRAY_PFNS_MAX * 4);
   }
-  if (pagesList == 0) pagesList = allocLists(1);
+  if (pagesList == 0) { pagesList = allocLists(1); newPages = allocLists(1); }
   inflateVq = findVq(slot, BALLOON_VQ_INFLATE, VQ_WANT_SIZE);
   deflateVq = findVq(slot, BALLOON_VQ_DEFLATE, VQ_WANT_SIZE);
   if (inflateVq === null || deflateVq === null) { virtioFail(slot); return E_IO; }
@@ -324,25 +326,28 @@ function balloonPageEnqueue(pfn: u32): void {
 
 /**
  * fill_balloon: allocates up to `num` order-0 movable pages (NORETRY: one reclaim/compaction
- * attempt, never OOM); stops at the first failure. Enqueues them, then one inflate request.
- * Returns the pages added.
+ * attempt, never OOM) onto a private list, stopping at the first failure; then, under
+ * balloon_lock, enqueues them and sends one inflate request. Returns the pages added.
  */
 export function fillBalloon(num: u32): u32 {
   if (!bound || inflateVq === null) return 0;
   if (num > VIRTIO_BALLOON_ARRAY_PFNS_MAX) num = VIRTIO_BALLOON_ARRAY_PFNS_MAX;
-  numPfns = 0;
-  // allocate first (balloon_page_alloc), then enqueue under balloon_lock, as Linux does
+  // balloon_page_alloc without the lock: compaction may migrate balloon pages meanwhile
   for (let i: u32 = 0; i < num; i++) {
     const pfn = allocPages(0, BALLOON_GFP);
     if (pfn == NIL) {
       vmstatInc(VM_BALLOON_OUT_OF_PUFF); // "Out of puff! Can't get %u pages"
       break;
     }
-    appendPfn(pfn);
+    listAddTail(newPages, pfn);
   }
   balloonLocked = true;
+  numPfns = 0;
+  for (let pfn = listPopHead(newPages); pfn != NIL; pfn = listPopHead(newPages)) {
+    balloonPageEnqueue(pfn);
+    appendPfn(pfn);
+  }
   const n = numPfns;
-  for (let i: u32 = 0; i < n; i++) balloonPageEnqueue(load<u32>(pfnsPtr + (<usize>i << 2)));
   numPages += n;
   if (oomDebt > 0) {
     const re = n < oomDebt ? n : oomDebt;
@@ -376,10 +381,15 @@ export function leakBalloon(num: u32): u32 {
   if (num > numPages) num = numPages;
   balloonLocked = true;
   numPfns = 0;
-  for (let i: u32 = 0; i < num; i++) {
-    const pfn = listPopHead(pagesList);
-    if (pfn == NIL) break;
-    appendPfn(pfn);
+  // balloon_page_dequeue: from the head (LIFO), skipping pages compaction has isolated
+  let pfn = listHead(pagesList);
+  while (pfn != NIL && numPfns < num) {
+    const next = getNext(pfn);
+    if (!isIsolated(pfn)) {
+      listDel(pagesList, pfn);
+      appendPfn(pfn);
+    }
+    pfn = next;
   }
   const n = numPfns;
   numPages -= n;
@@ -412,18 +422,50 @@ export function balloonOomNotify(order: u32, gfp: u32): u32 {
 
 // ---- balloon compaction (mm/balloon_compaction.c + virtballoon_migratepage) -------------------
 
+/** Balloon pages compaction has isolated (b_dev_info->isolated_pages); at most COMPACT_CLUSTER_MAX. */
+const MAX_ISOLATED: i32 = 64;
+const isolated = new StaticArray<u32>(MAX_ISOLATED);
+let nrIsolated: i32 = 0;
+
+function isolatedIndex(pfn: u32): i32 {
+  for (let i: i32 = 0; i < nrIsolated; i++) if (unchecked(isolated[i]) == pfn) return i;
+  return -1;
+}
+// @ts-ignore: decorator
+@inline function isIsolated(pfn: u32): bool { return nrIsolated > 0 && isolatedIndex(pfn) >= 0; }
+
+/**
+ * balloon_page_isolate: compaction takes a balloon page aside. The page stays on the list (so
+ * its replacement can take its place) but leak_balloon skips it. False if busy.
+ */
+export function balloonIsolatePage(pfn: u32): bool {
+  if (!bound || pfn >= nrFrames || getType(pfn) != PT_BALLOON) return false;
+  if (nrIsolated >= MAX_ISOLATED || isolatedIndex(pfn) >= 0) return false;
+  unchecked(isolated[nrIsolated++] = pfn);
+  return true;
+}
+
+/** balloon_page_putback: migration failed or was skipped; the page is an ordinary balloon page again. */
+export function balloonPutbackPage(pfn: u32): void {
+  const i = isolatedIndex(pfn);
+  if (i < 0) return;
+  nrIsolated--;
+  unchecked(isolated[i] = isolated[nrIsolated]);
+}
+
 /**
  * virtballoon_migratepage: `newPfn` (allocated by the migration core) replaces balloon page
- * `oldPfn` at the same list position: 1-PFN inflate of the new page, 1-PFN deflate of the old
- * one, the old page freed. E_BUSY if balloon_lock is held (-EAGAIN), E_INVAL if `oldPfn` is not
- * a balloon page. Managed counts are adjusted per zone implicitly by adjustManagedPages(pfn).
+ * `oldPfn` at the same list position: 1-PFN inflate of the new page, then 1-PFN deflate of the
+ * old one. The migration core frees `oldPfn` afterwards (mm/migrate.ts contract). E_BUSY if
+ * balloon_lock is held (mutex_trylock failed: -EAGAIN), E_INVAL if `oldPfn` is no balloon page.
  */
 export function balloonMigratePage(oldPfn: u32, newPfn: u32): i32 {
-  if (!bound || balloonLocked) return E_BUSY; //: mutex_trylock(&vb->balloon_lock) failed
-  if (oldPfn >= nrFrames || newPfn >= nrFrames || getType(oldPfn) != PT_BALLOON) return E_INVAL;
+  if (!bound || balloonLocked) return E_BUSY;
+  if (oldPfn >= nrFrames || newPfn >= nrFrames || getType(oldPfn) != PT_BALLOON || oldPfn == newPfn) return E_INVAL;
   balloonLocked = true;
   setType(newPfn, PT_BALLOON);
   listReplace(pagesList, oldPfn, newPfn);
+  // zones may differ: the managed counts follow the pages
   if (!deflateOnOom) { adjustManagedPages(newPfn, -1); adjustManagedPages(oldPfn, 1); }
   numPfns = 0;
   appendPfn(newPfn);
@@ -431,8 +473,9 @@ export function balloonMigratePage(oldPfn: u32, newPfn: u32): i32 {
   numPfns = 0;
   appendPfn(oldPfn);
   tellHost(changetype<Virtqueue>(deflateVq));
+  balloonPutbackPage(oldPfn);
   setType(oldPfn, PT_ALLOC);
-  freePages(oldPfn, 0);
+  vmstatInc(VM_BALLOON_MIGRATE);
   balloonLocked = false;
   return OK;
 }

@@ -60,6 +60,8 @@ export interface BalloonDeviceContext {
   interrupt(q: VirtQueue): void;
   /** Device-side config write (e.g. free_page_hint_cmd_id) followed by a config-change interrupt. */
   setConfigAndNotify(field: BalloonConfigField, value: number): void;
+  /** Device-side config write without an interrupt (QEMU's START status silently reads 0). */
+  setConfig(field: BalloonConfigField, value: number): void;
   getConfig(field: BalloonConfigField): number;
 }
 
@@ -159,7 +161,7 @@ export class VirtioBalloon extends VirtioDevice implements BalloonDeviceContext 
       deviceId: abi.VIRTIO_ID_BALLOON,
       features: balloonFeatures(options),
       queues: balloonQueueSpecs(options),
-      config: BALLOON_CONFIG,
+      config: BALLOON_CONFIG.filter((f) => f.offset + f.size <= options.configBytes),
       configSize: options.configBytes,
     });
     this.options = options;
@@ -179,10 +181,13 @@ export class VirtioBalloon extends VirtioDevice implements BalloonDeviceContext 
 
   get deviceMemory(): DeviceMemory { return this.mem; }
   nowNs(): number { return this.env.nowNs(); }
-  get poisonVal(): number { return this.hasFeature(abi.VIRTIO_BALLOON_F_PAGE_POISON) ? this.config.get("poison_val") : 0; }
+  get poisonVal(): number { return this.hasField("poison_val") && this.hasFeature(abi.VIRTIO_BALLOON_F_PAGE_POISON) ? this.config.get("poison_val") : 0; }
+  /** True if config space is large enough to hold `field` (QEMU 8/12/16-byte layouts). */
+  hasField(field: BalloonConfigField): boolean { return this.config.fields.some((f) => f.name === field); }
   serviceChains(q: VirtQueue, handle: (chain: DescChain) => number): void { this.serviceQueue(q, handle); }
   countMetric(suffix: string, n = 1): void { this.count(suffix, n); }
   getConfig(field: BalloonConfigField): number { return this.config.get(field); }
+  setConfig(field: BalloonConfigField, value: number): void { this.config.set(field, value); }
   setConfigAndNotify(field: BalloonConfigField, value: number): void {
     this.config.set(field, value);
     this.configChanged();
@@ -210,7 +215,7 @@ export class VirtioBalloon extends VirtioDevice implements BalloonDeviceContext 
   protected override onReset(): void {
     // the driver re-inflates from zero after a reset: forget the guest's writes, keep the target
     this.config.set("actual", 0);
-    this.config.set("poison_val", 0);
+    if (this.hasField("poison_val")) this.config.set("poison_val", 0);
     this.stats?.reset();
     this.inflate?.reset();
     this.freePageHandler?.reset?.(this);
