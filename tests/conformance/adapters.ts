@@ -56,14 +56,19 @@ function bootParams(cfg: AllocatorConfig): [number, number][] {
   return p;
 }
 
-/** The guest allocator in a fresh wasm instance with a backing host (debug build unless told). */
-export function wasmAllocator(cfg: AllocatorConfig, opts: { release?: boolean } = {}): AllocatorAdapter & { guest: Guest; faults(): number } {
+/**
+ * The guest allocator in a fresh wasm instance with a backing host (debug build unless told).
+ * By default the allocator runs alone: the kernel's kswapd/reclaim/compaction/OOM hooks are
+ * replaced by inert recorders (mm_test_hooks), as in the reference model; `kernelHooks` keeps them.
+ */
+export function wasmAllocator(cfg: AllocatorConfig, opts: { release?: boolean; kernelHooks?: boolean } = {}): AllocatorAdapter & { guest: Guest; faults(): number } {
   let g: Guest | undefined;
   const imports = backingImports(() => g);
   const mod = opts.release ? releaseGuestModule() : debugGuestModule();
   const guest = new Guest(mod, (cfg.mib * 1024 * 1024) / 4096, 1, imports, bootParams(cfg));
   g = guest;
   const x = guest.exports;
+  if (!opts.kernelHooks) x.mm_test_hooks(0, 0, 0, abi.NR_ORDERS);
   return {
     name: "wasm",
     guest,
