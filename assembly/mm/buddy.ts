@@ -60,12 +60,15 @@ export function moveToFreeList(z: u32, pfn: u32, order: u32, oldMt: u32, newMt: 
   accountFreepages(z, <i32>1 << order, newMt);
 }
 
-/** True if `pfn` is the head of a free buddy block of exactly `order` (page_is_buddy, same zone). */
+/**
+ * True if `pfn` is the head of a free buddy block of exactly `order` (page_is_buddy, same zone).
+ * Below pageblock order the buddy shares the pageblock, hence the zone: no zone load needed.
+ */
 // @ts-ignore: decorator
 @inline function isBuddy(z: u32, pfn: u32, order: u32): bool {
   return (load<u8>(PFLAGS + <usize>pfn) & PG_BUDDY) != 0
     && (<u32>load<u8>(PORDER + <usize>pfn) & 0x0f) == order
-    && pfnZone(pfn) == z;
+    && (order < PAGEBLOCK_ORDER || pfnZone(pfn) == z);
 }
 
 // ---- free-notify hook (free page reporting) -------------------------------------------------
