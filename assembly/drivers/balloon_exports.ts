@@ -2,11 +2,12 @@
 // virtio-balloon driver exports (drivers/virtio_balloon.ts): probe/remove, driver state for
 // tests and probes. The size work, stats work and OOM notifier run inside the guest on their own.
 
-import { OK, E_BUSY } from "../abi";
-import { freePages } from "../mm/page_alloc";
+import { OK, E_BUSY, E_STATE } from "../abi";
+import { isolateMovablePage, migratePage, putbackMovablePage } from "../mm/migrate";
+import { balloonMovableOpsRegistered } from "./balloon_compaction";
 import {
-  balloonIsolatePage, balloonPutbackPage, balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
-  balloonPoisonVal, balloonOomNotify, balloonMigratePage, fillBalloon, leakBalloon, balloonSlot,
+  balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
+  balloonPoisonVal, balloonOomNotify, fillBalloon, leakBalloon, balloonSlot,
 } from "./virtio_balloon";
 
 /** Binds the balloon driver to the device in `slot`. Called by the host once after plugging it. */
@@ -38,14 +39,15 @@ export function balloon_fill(num: u32): u32 { return fillBalloon(num); }
 export function balloon_leak(num: u32): u32 { return leakBalloon(num); }
 
 /**
- * Test hook: migrates balloon page `oldPfn` to `newPfn` (an allocated order-0 page) as the
- * migration core does: isolate, migrate, free the old page (putback on failure). OK or E_*.
+ * Migrates balloon page `oldPfn` to `newPfn` (an allocated order-0 page) through the migration
+ * core, as compaction does: isolate, migrate (the old page is freed), putback on failure.
  */
 export function balloon_migrate_page(oldPfn: u32, newPfn: u32): i32 {
-  if (!balloonIsolatePage(oldPfn)) return E_BUSY;
-  const rc = balloonMigratePage(oldPfn, newPfn);
-  if (rc != OK) { balloonPutbackPage(oldPfn); return rc; }
-  return freePages(oldPfn, 0);
+  if (!balloonMovableOpsRegistered) return E_STATE;
+  if (!isolateMovablePage(oldPfn)) return E_BUSY;
+  const rc = migratePage(oldPfn, newPfn);
+  if (rc != OK) putbackMovablePage(oldPfn);
+  return rc;
 }
 
 /** Slot the balloon driver is bound to, -1 if none. */
