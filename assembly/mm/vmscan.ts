@@ -19,6 +19,7 @@ import { pfnZone } from "./zone";
 import { fileList, pageCacheEvict, writebackPage, deactivatePage, fileInvalidate } from "./pagecache";
 import { shrinkSlab } from "./slab";
 import { setDirectReclaimHook } from "./page_alloc";
+import { drainPcp } from "./pcp";
 
 /** Next file the LRU walk starts at (round robin over the per-file lists). */
 let rotor: u32 = 0;
@@ -109,6 +110,9 @@ export function directReclaim(order: u32, gfp: u32): u32 {
   const freed = shrinkNode(want, maxZone, false);
   vmstatAdd(VM_PGSCAN_DIRECT, <f64>lastScanned);
   vmstatAdd(VM_PGSTEAL_DIRECT, <f64>freed);
+  // __alloc_pages_direct_reclaim drains the pcp lists when the retry fails: freed pages (and
+  // what an OOM notifier or kill freed) sit there, invisible to the watermark check
+  drainPcp();
   return freed;
 }
 
