@@ -308,21 +308,6 @@ export const MMV_PCP: i32 = 9; // pcp list entry / count inconsistent
 export const MMV_COUNTERS: i32 = 10; // zone free / managed / vmstat counters disagree
 
 // ---------------------------------------------------------------------------------------------
-// Free page reporting and hinting (mm/page_reporting.ts, drivers/balloon_reporting.ts,
-// drivers/balloon_hinting.ts): appended block. vmstat ids 104..111 are reserved for it.
-// enum page_reporting_state (mm/page_reporting.c).
-export const PAGE_REPORTING_IDLE: u32 = 0;
-export const PAGE_REPORTING_REQUESTED: u32 = 1; // a pass is scheduled (or wanted after the current one)
-export const PAGE_REPORTING_ACTIVE: u32 = 2; // a pass is running
-/** Delayed work report_free_page_work of virtio-balloon (queued on a config change, 0 delay). */
-export const TIMER_FREE_PAGE_HINT: u32 = 7;
-export const VM_REPORT_FAILS: u32 = 104; // report() calls the device failed (pages returned unmarked)
-export const VM_HINT_RUNS: u32 = 105; // hinting runs started (START id sent)
-export const VM_HINT_RETURNED_BLOCKS: u32 = 106; // held hint blocks given back (DONE, shrinker, remove)
-export const VM_HINT_VQ_FULL: u32 = 107; // blocks freed at once because only the STOP slot was left
-export const VM_HINT_SHRINK_CALLS: u32 = 108; // hint shrinker scans that freed something
-
-// ---------------------------------------------------------------------------------------------
 // virtio-balloon (drivers/virtio_balloon.ts, host/virtio/balloon/): appended block.
 // Feature bits (include/uapi/linux/virtio_balloon.h; reference/virtio-balloon.md §1.2).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST: u32 = 0; // tell host before reusing deflated pages
@@ -431,3 +416,18 @@ export const COMPACT_PARTIAL_SKIPPED: i32 = 4; // no free target pages left
 export const COMPACT_SUCCESS: i32 = 5; // a suitable block exists / proactive score reached
 /** Proc id "none" (mm_oom_victim before any kill). */
 export const NO_PROC: i32 = -1;
+
+// ---------------------------------------------------------------------------------------------
+// Free page reporting and hinting (mm/page_reporting.ts, drivers/balloon_reporting.ts,
+// drivers/balloon_hinting.ts): appended block. vmstat ids 104..111 are reserved for it.
+// enum page_reporting_state (mm/page_reporting.c).
+export const PAGE_REPORTING_IDLE: u32 = 0;
+export const PAGE_REPORTING_REQUESTED: u32 = 1; // a pass is scheduled (or wanted after the current one)
+export const PAGE_REPORTING_ACTIVE: u32 = 2; // a pass is running
+/** Delayed work report_free_page_work of virtio-balloon (queued on a config change, 0 delay). */
+export const TIMER_FREE_PAGE_HINT: u32 = 7;
+export const VM_REPORT_FAILS: u32 = 104; // report() calls the device failed (pages returned unmarked)
+export const VM_HINT_RUNS: u32 = 105; // hinting runs started (START id sent)
+export const VM_HINT_RETURNED_BLOCKS: u32 = 106; // held hint blocks given back (DONE, shrinker, remove)
+export const VM_HINT_VQ_FULL: u32 = 107; // blocks freed at once because only the STOP slot was left
+export const VM_HINT_SHRINK_CALLS: u32 = 108; // hint shrinker scans that freed something

@@ -69,3 +69,4 @@ export * from "./drivers/balloon_exports";
 export * from "./mm/page_reporting_exports";
 export * from "./mm/mm2_exports";
 export * from "./workload/workload_exports";
+export * from "./drivers/balloon_free_page_exports";

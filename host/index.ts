@@ -37,3 +37,11 @@ export * as abi from "./guest/abi.generated.js";
 
 export { NULL_BUS } from "./virtio/port.js";
 export type { VirtioBusLike, InterruptSink } from "./virtio/port.js";
+
+export {
+  addBalloon, virtioBusOf, VirtioBalloon, BalloonControl, resolveBalloonOptions, registerBalloonMetrics, STAT_NAMES,
+} from "./virtio/balloon/index.js";
+export type {
+  Balloon, AddBalloonExtras, BalloonOptions, ResolvedBalloonOptions, BalloonInfo, BalloonChangeEvent, GuestStats,
+  BalloonQueueHandler, BalloonDeviceContext,
+} from "./virtio/balloon/index.js";

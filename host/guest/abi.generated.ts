@@ -309,21 +309,6 @@ export const MMV_PCP = 9; // pcp list entry / count inconsistent
 export const MMV_COUNTERS = 10; // zone free / managed / vmstat counters disagree
 
 // ---------------------------------------------------------------------------------------------
-// Free page reporting and hinting (mm/page_reporting.ts, drivers/balloon_reporting.ts,
-// drivers/balloon_hinting.ts): appended block. vmstat ids 104..111 are reserved for it.
-// enum page_reporting_state (mm/page_reporting.c).
-export const PAGE_REPORTING_IDLE = 0;
-export const PAGE_REPORTING_REQUESTED = 1; // a pass is scheduled (or wanted after the current one)
-export const PAGE_REPORTING_ACTIVE = 2; // a pass is running
-/** Delayed work report_free_page_work of virtio-balloon (queued on a config change, 0 delay). */
-export const TIMER_FREE_PAGE_HINT = 7;
-export const VM_REPORT_FAILS = 104; // report() calls the device failed (pages returned unmarked)
-export const VM_HINT_RUNS = 105; // hinting runs started (START id sent)
-export const VM_HINT_RETURNED_BLOCKS = 106; // held hint blocks given back (DONE, shrinker, remove)
-export const VM_HINT_VQ_FULL = 107; // blocks freed at once because only the STOP slot was left
-export const VM_HINT_SHRINK_CALLS = 108; // hint shrinker scans that freed something
-
-// ---------------------------------------------------------------------------------------------
 // virtio-balloon (drivers/virtio_balloon.ts, host/virtio/balloon/): appended block.
 // Feature bits (include/uapi/linux/virtio_balloon.h; reference/virtio-balloon.md §1.2).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0; // tell host before reusing deflated pages
@@ -429,3 +414,18 @@ export const COMPACT_PARTIAL_SKIPPED = 4; // no free target pages left
 export const COMPACT_SUCCESS = 5; // a suitable block exists / proactive score reached
 /** Proc id "none" (mm_oom_victim before any kill). */
 export const NO_PROC = -1;
+
+// ---------------------------------------------------------------------------------------------
+// Free page reporting and hinting (mm/page_reporting.ts, drivers/balloon_reporting.ts,
+// drivers/balloon_hinting.ts): appended block. vmstat ids 104..111 are reserved for it.
+// enum page_reporting_state (mm/page_reporting.c).
+export const PAGE_REPORTING_IDLE = 0;
+export const PAGE_REPORTING_REQUESTED = 1; // a pass is scheduled (or wanted after the current one)
+export const PAGE_REPORTING_ACTIVE = 2; // a pass is running
+/** Delayed work report_free_page_work of virtio-balloon (queued on a config change, 0 delay). */
+export const TIMER_FREE_PAGE_HINT = 7;
+export const VM_REPORT_FAILS = 104; // report() calls the device failed (pages returned unmarked)
+export const VM_HINT_RUNS = 105; // hinting runs started (START id sent)
+export const VM_HINT_RETURNED_BLOCKS = 106; // held hint blocks given back (DONE, shrinker, remove)
+export const VM_HINT_VQ_FULL = 107; // blocks freed at once because only the STOP slot was left
+export const VM_HINT_SHRINK_CALLS = 108; // hint shrinker scans that freed something

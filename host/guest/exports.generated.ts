@@ -125,7 +125,14 @@ export interface GuestExports {
   wl_file_dirty(file: number): number;
   wl_file_active(file: number): number;
   wl_kernel_pages(reclaimable: boolean | number): number;
+  hinting_shrink(pages: number): number;
+  hinting_shrink_count(): number;
+  hinting_held_blocks(): number;
+  hinting_held_head(): number;
+  hinting_cmd_id_active(): number;
+  hinting_running(): number;
+  balloon_reporting_bound(): number;
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","mm_test_hook_calls","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","mm_test_hook_calls","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log","hinting_shrink","hinting_shrink_count","hinting_held_blocks","hinting_held_head","hinting_cmd_id_active"];

@@ -2,6 +2,7 @@
 // queue numbering, inflate/deflate handling and a hostile guest.
 import { describe, expect, it } from "vitest";
 import * as abi from "../../host/guest/abi.generated.js";
+import { HOST_PAGE_2M } from "../../host/memory/guest_memory.js";
 import { compactPfns } from "../../host/virtio/balloon/index.js";
 import { mockBalloonVm, mockProbe, pfnBuffer, MIB } from "./helpers.js";
 
@@ -162,7 +163,7 @@ describe("balloon inflate/deflate (device side)", () => {
   });
 
   it("QEMU mode, 2 MiB host pages: two 256-PFN requests covering a huge page free nothing", () => {
-    const { vm, balloon, drv } = mockBalloonVm(64, { pagePoison: false, statsVq: false }, { hostPageBytes: 2 * MIB });
+    const { vm, balloon, drv } = mockBalloonVm(64, { pagePoison: false, statsVq: false }, { hostPageBytes: HOST_PAGE_2M });
     const [inflq] = mockProbe(drv, []);
     vm.touch(2048, 512, true);
     const rss = vm.rssBytes;
@@ -175,7 +176,7 @@ describe("balloon inflate/deflate (device side)", () => {
   });
 
   it("Firecracker coalescing, 2 MiB host pages: descriptors of one kick covering a huge page free it", () => {
-    const { vm, balloon, drv } = mockBalloonVm(64, { vmm: "firecracker" }, { hostPageBytes: 2 * MIB });
+    const { vm, balloon, drv } = mockBalloonVm(64, { vmm: "firecracker" }, { hostPageBytes: HOST_PAGE_2M });
     const [inflq] = mockProbe(drv, []);
     vm.touch(2048, 1024, true);
     const rss = vm.rssBytes;
@@ -190,7 +191,7 @@ describe("balloon inflate/deflate (device side)", () => {
   });
 
   it("Firecracker coalescing, 2 MiB host pages: one 256-PFN request per kick frees nothing", () => {
-    const { vm, balloon, drv } = mockBalloonVm(64, { vmm: "firecracker" }, { hostPageBytes: 2 * MIB });
+    const { vm, balloon, drv } = mockBalloonVm(64, { vmm: "firecracker" }, { hostPageBytes: HOST_PAGE_2M });
     const [inflq] = mockProbe(drv, []);
     vm.touch(2048, 512, true);
     const rss = vm.rssBytes;
