@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as abi from "../../host/guest/abi.generated.js";
 import { ConfigError, GuestCallError } from "../../host/guest/errors.js";
 import { setReportingTunables, reportingStatus } from "../../host/virtio/balloon/reporting.js";
+import { HOST_PAGE_2M } from "../../host/memory/guest_memory.js";
 import { reportingVm, step, anonAlloc, anonFree, metric, MIB, SEC, PAGE } from "./helpers.js";
 
 describe("free page reporting over virtio-balloon", () => {
@@ -91,7 +92,7 @@ describe("free page reporting over virtio-balloon", () => {
   });
 
   it("2 MiB host pages: order-9 blocks are discarded, order-8 blocks (1 MiB) are skipped as misaligned", () => {
-    const f = reportingVm(256, { vm: { hostPageBytes: 2 * MIB, params: { PAGE_REPORTING_ORDER: 8 } } });
+    const f = reportingVm(256, { vm: { hostPageBytes: HOST_PAGE_2M, params: { PAGE_REPORTING_ORDER: 8 } } });
     expect(f.vm.guest.exports.page_reporting_order()).toBe(8);
     f.host.runUntil(3 * SEC);
     const skipped0 = metric(f, "free_page_report_skipped");
