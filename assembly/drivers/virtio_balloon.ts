@@ -172,7 +172,7 @@ function findVq(slot: u32, name: u32, want: u32): Virtqueue | null {
  */
 export function balloonProbe(slot: u32): i32 {
   if (slot >= NR_VIRTIO_SLOTS) return E_INVAL;
-  if (bound && vbSlot != slot) return E_STATE; // one balloon per VM (as QEMU allows)
+  if (bound) return E_STATE; // one balloon per VM (as QEMU allows); remove before probing again
   const rc = virtioProbe(slot, VIRTIO_ID_BALLOON);
   if (rc != OK) return rc;
   bound = false;
