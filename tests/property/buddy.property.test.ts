@@ -16,7 +16,7 @@ const CASES: [string, AllocatorConfig, number, OpMix][] = [
 
 describe("buddy properties (wasm)", () => {
   for (const [label, cfg, steps, mix] of CASES) {
-    for (const seed of seeds(0x5eed, 4)) {
+    for (const seed of seeds(0x5eed, 3)) {
       it(`${label}, seed ${seed}: invariants hold after every step, frames are never handed out twice, all pages come back`, () => {
         console.log(`property ${label} seed=${seed} (replay: BUDDY_SEED=${seed})`);
         const a = wasmAllocator(cfg);
