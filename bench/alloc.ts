@@ -14,6 +14,8 @@ export interface BenchResult {
   /** Best round (least disturbed by other processes on a shared machine). */
   ns_per_op: number;
   ns_per_op_median: number;
+  /** Process CPU time (user + system) per op, best round: less sensitive to other processes. */
+  cpu_ns_per_op: number;
   ops: number;
   rounds: number;
 }
@@ -106,23 +108,32 @@ function refSequences(r: RefBuddy): Sequences {
 
 /** Runs the op sequences `rounds` times (+1 warm-up) and returns ns/op per benchmark. */
 function runSequences(prefix: string, s: Sequences, n0: number, n9: number, rounds: number): BenchResult[] {
-  const t: Record<string, number[]> = {};
-  const rec = (name: string, ns: number, ops: number, round: number): void => {
+  const wall: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  let t0 = 0;
+  let c0 = process.cpuUsage();
+  const start = (): void => { c0 = process.cpuUsage(); t0 = nowNs(); };
+  const rec = (name: string, ops: number, round: number): void => {
+    const ns = nowNs() - t0;
+    const c = process.cpuUsage(c0);
     if (ops === 0) throw new Error(`${prefix}${name}: no operation succeeded`);
-    if (round > 0) (t[name] ??= []).push(ns / ops);
+    if (round === 0) return;
+    (wall[name] ??= []).push(ns / ops);
+    (cpu[name] ??= []).push(((c.user + c.system) * 1000) / ops);
   };
   for (let round = 0; round <= rounds; round++) {
-    let t0 = nowNs(); let ops = s.alloc(0, n0); rec("alloc.order0", nowNs() - t0, ops, round);
-    t0 = nowNs(); ops = s.free(0, ops); rec("free.order0", nowNs() - t0, ops, round);
-    t0 = nowNs(); ops = s.alloc(9, n9); rec("alloc.order9", nowNs() - t0, ops, round);
-    t0 = nowNs(); ops = s.free(9, ops); rec("free.order9", nowNs() - t0, ops, round);
-    t0 = nowNs(); ops = s.repeat(0, n0); rec("repeat.order0", nowNs() - t0, ops, round);
-    t0 = nowNs(); ops = s.repeat(9, n9); rec("repeat.order9", nowNs() - t0, ops, round);
+    start(); let ops = s.alloc(0, n0); rec("alloc.order0", ops, round);
+    start(); ops = s.free(0, ops); rec("free.order0", ops, round);
+    start(); ops = s.alloc(9, n9); rec("alloc.order9", ops, round);
+    start(); ops = s.free(9, ops); rec("free.order9", ops, round);
+    start(); ops = s.repeat(0, n0); rec("repeat.order0", ops, round);
+    start(); ops = s.repeat(9, n9); rec("repeat.order9", ops, round);
     ops = s.alloc(0, n0);
-    t0 = nowNs(); ops = s.freeRandom(0, ops, 12345 + round); rec("free_random.order0", nowNs() - t0, ops, round);
+    start(); ops = s.freeRandom(0, ops, 12345 + round); rec("free_random.order0", ops, round);
   }
-  return Object.entries(t).map(([name, xs]) => ({
-    name: prefix + name, ns_per_op: Math.min(...xs), ns_per_op_median: median(xs), ops: name.endsWith("order9") ? n9 : n0, rounds,
+  return Object.entries(wall).map(([name, xs]) => ({
+    name: prefix + name, ns_per_op: Math.min(...xs), ns_per_op_median: median(xs), cpu_ns_per_op: Math.min(...cpu[name]),
+    ops: name.endsWith("order9") ? n9 : n0, rounds,
   }));
 }
 
