@@ -34,12 +34,12 @@ export function step<T>(f: FpVm, label: string, fn: (g: Vm["guest"]["exports"]) 
   return r as T;
 }
 
-/** Allocates `pages` order-0 movable pages for process `proc`, 16 MiB per entry (the workload convention). */
-export function anonAlloc(f: FpVm, proc: number, pages: number): number {
+/** Allocates `pages` order-0 movable pages for process `proc` (written once more if `touch`), 16 MiB per entry. */
+export function anonAlloc(f: FpVm, proc: number, pages: number, touch = false): number {
   let done = 0;
   while (done < pages) {
     const n = Math.min(4096, pages - done);
-    const got = step(f, "anon-alloc", (g) => g.wl_anon_alloc(proc, n, false));
+    const got = step(f, "anon-alloc", (g) => g.wl_anon_alloc(proc, n, touch));
     done += Math.max(0, got);
     if (got < n) break;
   }
