@@ -365,14 +365,16 @@ export function isolateFreePage(pfn: u32, order: u32): bool {
 
 /**
  * __putback_isolated_page: returns an isolated block to the buddy, at the TAIL and without
- * notifying reporting (the block was just reported or is on its way back).
+ * notifying reporting (the block was just reported or is on its way back). `mt` is what the
+ * caller read with get_pageblock_migratetype(); the block always goes to its pageblocks' lists
+ * (the 6.10+ invariant), so a stale `mt` cannot misfile it.
  */
 export function putbackIsolatedPage(pfn: u32, order: u32, mt: u32): bool {
   if (pfn >= nrFrames || order > MAX_ORDER || mt >= NR_MIGRATETYPES) return false;
   if ((pfn & ((<u32>1 << order) - 1)) != 0 || pfn + (<u32>1 << order) > nrFrames) return false;
   if ((load<u8>(PFLAGS + <usize>pfn) & PT_MASK) != PT_ISOLATED) return false;
   memory.fill(PFLAGS + <usize>pfn, PT_FREE, <usize>1 << order);
-  freeOneBlock(pfnZone(pfn), pfn, order, mt, FPI_TO_TAIL | FPI_SKIP_REPORT_NOTIFY);
+  freeBlockToBuddy(pfnZone(pfn), pfn, order, FPI_TO_TAIL | FPI_SKIP_REPORT_NOTIFY);
   return true;
 }
 
