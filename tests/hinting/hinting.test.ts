@@ -10,6 +10,8 @@ import { ConfigError } from "../../host/guest/errors.js";
 import { FreePageHinting, CMD_ID_MIN_QEMU, type HintingOptions } from "../../host/virtio/balloon/hinting.js";
 import { MigrationHintConsumer } from "../../host/migration/hint_consumer.js";
 import { reportingVm, step, anonAlloc, metric, MIB, SEC, type FpVm } from "../reporting/helpers.js";
+import { addBalloon } from "../../host/virtio/balloon/index.js";
+import { newHost } from "../helpers/host.js";
 
 const NIL = 0xffffffff;
 
@@ -234,6 +236,19 @@ describe("free page hinting", () => {
     expect(kept.every((b) => !c.willSend(b))).toBe(true); // untouched hinted blocks are skipped
     expect(c.pagesToSend).toBeLessThan(f.vm.frames - kept.length * 1024 + 1);
     expect(f.vm.memory.stats.discardCalls).toBe(0);
+  });
+
+  it("addBalloon wires the handlers from the options: reporting discards, hinting is controlled through balloon.hinting", () => {
+    const host = newHost({ ramMib: 2048 });
+    const vm = host.createVm({ name: "vm", memBytes: 256 * MIB });
+    const b = addBalloon(vm, { vmm: "firecracker", freePageReporting: true, freePageHint: true }, { metrics: host.metrics });
+    expect(b.hinting?.mode).toBe("firecracker");
+    expect(b.hinting?.startHinting()).toBe(2);
+    host.runUntil(3 * SEC);
+    expect(b.device.metric("free_page_hint_count")).toBeGreaterThan(0);
+    expect(b.device.metric("free_page_report_count")).toBeGreaterThan(0);
+    expect(host.metrics.has("vm.balloon.free_page_report_freed_bytes")).toBe(true);
+    expect(host.metrics.has("vm.balloon.free_page_hint_stale_count")).toBe(true);
   });
 
   it("bad options and calls: typed errors naming the field", () => {

@@ -12,6 +12,8 @@ import { BalloonControl } from "./control.js";
 import { VirtioBalloon, type BalloonQueueHandler } from "./device.js";
 import { registerBalloonMetrics } from "./metrics.js";
 import { resolveBalloonOptions, type BalloonOptions } from "./options.js";
+import { FreePageReportingHandler } from "./reporting.js";
+import { FreePageHinting } from "./hinting.js";
 
 export { VirtioBalloon, ACK_HANDLER, BALLOON_CONFIG, balloonFeatures, balloonQueueSpecs, INFLATEQ, DEFLATEQ, STATSQ, FREE_PAGE_VQ, REPORTING_VQ } from "./device.js";
 export type { BalloonDeviceContext, BalloonQueueHandler, BalloonChangeEvent, BalloonEnv, BalloonConfigField } from "./device.js";
@@ -23,6 +25,10 @@ export { InflateEngine, compactPfns, MAX_PAGES_IN_DESC, MAX_PAGE_COMPACT_BUFFER 
 export { StatsQueue, STAT_NAMES } from "./stats.js";
 export type { GuestStats, StatName } from "./stats.js";
 export { registerBalloonMetrics, BALLOON_METRICS, BALLOON_METRIC_HELP } from "./metrics.js";
+export { FreePageReportingHandler, REPORTING_METRICS, REPORTING_METRIC_HELP, reportingBootParams, setReportingTunables, reportingStatus } from "./reporting.js";
+export type { ReportingTunables } from "./reporting.js";
+export { FreePageHinting, HINTING_METRICS, HINTING_METRIC_HELP, CMD_ID_MIN_QEMU, CMD_ID_MIN_FIRECRACKER, WP_HINT } from "./hinting.js";
+export type { HintConsumer, HintingOptions, HintingStatus, HintStatusName } from "./hinting.js";
 
 export interface AddBalloonExtras {
   /** Registry to publish `<vm>.balloon.*` metrics in (e.g. host.metrics). */
@@ -42,6 +48,8 @@ export interface Balloon {
   readonly control: BalloonControl;
   readonly slot: number;
   readonly bus: VirtioBus;
+  /** Free page hinting control (start/stop/done/status) when the balloon offers freePageHint. */
+  readonly hinting?: FreePageHinting;
 }
 
 /** The VM's virtio bus, created (with the VM's virtqueue round-trip cost) on first use. */
@@ -64,9 +72,12 @@ export function addBalloon(vm: Vm, options: BalloonOptions = {}, extras: AddBall
   for (let s = 0; s < 64; s++) {
     if (bus.device(s) instanceof VirtioBalloon) throw new ConfigError("balloon", vm.name, "at most one balloon per VM");
   }
+  // free page reporting / hinting handlers by default when the options offer the features
+  const reportingHandler = extras.reportingHandler ?? (resolved.freePageReporting ? new FreePageReportingHandler() : undefined);
+  const freePageHandler = extras.freePageHandler ?? (resolved.freePageHint ? new FreePageHinting({ mode: resolved.vmm }) : undefined);
   const device = new VirtioBalloon(resolved, {
     memory: vm.memory, sim: vm.sim, nowNs: () => vm.guestNowNs(),
-    freePageHandler: extras.freePageHandler, reportingHandler: extras.reportingHandler,
+    freePageHandler, reportingHandler,
   });
   const slot = extras.slot ?? bus.freeSlot();
   if (slot < 0) throw new ConfigError("balloon.slot", slot, "a free virtio slot");
@@ -77,5 +88,6 @@ export function addBalloon(vm: Vm, options: BalloonOptions = {}, extras: AddBall
     vm.enter("balloon-probe", (g) => { rc = g.balloon_probe(slot); });
     if (rc !== 0) throw new ConfigError("balloon.probe", rc, "the guest driver to bind (0)");
   }
-  return { device, control: new BalloonControl(device), slot, bus };
+  const hinting = freePageHandler instanceof FreePageHinting ? freePageHandler : undefined;
+  return { device, control: new BalloonControl(device), slot, bus, hinting };
 }
