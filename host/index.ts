@@ -45,3 +45,12 @@ export type {
   Balloon, AddBalloonExtras, BalloonOptions, ResolvedBalloonOptions, BalloonInfo, BalloonChangeEvent, GuestStats,
   BalloonQueueHandler, BalloonDeviceContext,
 } from "./virtio/balloon/index.js";
+
+// free page reporting and hinting (docs/features/free-page-reporting.md, free-page-hinting.md)
+export {
+  FreePageReportingHandler, reportingBootParams, setReportingTunables, reportingStatus, FreePageHinting,
+  CMD_ID_MIN_QEMU, CMD_ID_MIN_FIRECRACKER,
+} from "./virtio/balloon/index.js";
+export type { ReportingTunables, HintConsumer, HintingOptions, HintingStatus } from "./virtio/balloon/index.js";
+export { MigrationHintConsumer } from "./migration/hint_consumer.js";
+export type { HintedRange } from "./migration/hint_consumer.js";
