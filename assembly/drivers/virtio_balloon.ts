@@ -26,7 +26,7 @@ import { param } from "../lib/params";
 import { vmstatAdd, vmstatInc, cost } from "../lib/scb";
 import { charge } from "../lib/clock";
 import { registerTimer, armTimer } from "../lib/timers";
-import { Virtqueue, vqAddOutbuf, vqKick, vqGetBuf } from "./virtqueue";
+import { Virtqueue, vqAddOutbuf, vqKick, vqGetBuf, vqDisableCb } from "./virtqueue";
 import {
   virtioProbe, virtioNegotiate, virtioFindVq, virtioDriverOk, virtioRegister, virtioHasFeature,
   virtioQueueIndex, virtioCread32, virtioCwrite32, virtioFail, virtioRemove, virtioDeviceFeatures,
@@ -188,6 +188,10 @@ export function balloonProbe(slot: u32): i32 {
   inflateVq = findVq(slot, BALLOON_VQ_INFLATE, VQ_WANT_SIZE);
   deflateVq = findVq(slot, BALLOON_VQ_DEFLATE, VQ_WANT_SIZE);
   if (inflateVq === null || deflateVq === null) { virtioFail(slot); return E_IO; }
+  // Model: tell_host's wait_event is the synchronous kick (its cost is the round trip), so the
+  // balloon_ack interrupts would wake nobody: ask the device not to send them.
+  vqDisableCb(changetype<Virtqueue>(inflateVq));
+  vqDisableCb(changetype<Virtqueue>(deflateVq));
   statsVq = null; freePageVq = null; reportingVq = null;
   if (virtioHasFeature(slot, VIRTIO_BALLOON_F_STATS_VQ)) {
     statsVq = findVq(slot, BALLOON_VQ_STATS, VQ_WANT_SIZE);

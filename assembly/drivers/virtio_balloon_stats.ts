@@ -6,7 +6,7 @@
 // Model: no guest swap (SWAP_IN/OUT 0) and no hugetlb (HTLB_* 0); MemAvailable is approximated.
 
 import {
-  NIL, OK, NR_ZONES, PAGE_SIZE, WMARK_LOW, TIMER_BALLOON_STATS, VIRTIO_BALLOON_STAT_BYTES,
+  NIL, OK, E_NOMEM, NR_ZONES, PAGE_SIZE, WMARK_LOW, TIMER_BALLOON_STATS, VIRTIO_BALLOON_STAT_BYTES,
   VIRTIO_BALLOON_S_NR, VIRTIO_BALLOON_S_SWAP_IN, VIRTIO_BALLOON_S_SWAP_OUT, VIRTIO_BALLOON_S_MAJFLT,
   VIRTIO_BALLOON_S_MINFLT, VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT, VIRTIO_BALLOON_S_AVAIL,
   VIRTIO_BALLOON_S_CACHES, VIRTIO_BALLOON_S_HTLB_PGALLOC, VIRTIO_BALLOON_S_HTLB_PGFAIL,
@@ -92,7 +92,7 @@ function sendStats(q: Virtqueue): i32 {
 export function balloonStatsInit(slot: u32, q: Virtqueue): i32 {
   if (statsGpa == 0) {
     statsGpa = ramwinAlloc(STATS_BYTES, 16);
-    if (statsGpa == 0) return -1;
+    if (statsGpa == 0) return E_NOMEM;
     statsPtr = gpaToPtr(statsGpa, STATS_BYTES);
   }
   vq = q;
