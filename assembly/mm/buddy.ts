@@ -172,7 +172,8 @@ export function freeBlockToBuddy(z: u32, pfn: u32, order: u32, fpi: u32): void {
 }
 
 /** __rmqueue_smallest: first block of the smallest order >= `order` on `mt`'s lists, or NIL. */
-export function rmqueueSmallest(z: u32, order: u32, mt: u32): u32 {
+// @ts-ignore: decorator
+@inline export function rmqueueSmallest(z: u32, order: u32, mt: u32): u32 {
   for (let o = order; o < NR_ORDERS; o++) {
     const pfn = listHead(freeList(z, o, mt));
     if (pfn == NIL) continue;

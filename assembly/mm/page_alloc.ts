@@ -14,7 +14,7 @@ import {
   WMARK_MIN, WMARK_LOW, WMARK_HIGH, PAGE_ALLOC_COSTLY_ORDER, PARAM_INIT_ON_ALLOC,
   PARAM_MOVABLE_START_PFN, PARAM_BOOT_END_PFN, VM_PGALLOC, VM_PGFREE, VM_MANAGED_PAGES,
   VM_COMPACT_STALL, VM_COMPACT_SUCCESS, VM_COMPACT_FAIL, COST_ALLOC_FAST_NS, COST_ALLOC_SLOW_NS,
-  COST_PAGE_WRITE_NS, MT_PCPTYPES,
+  COST_PAGE_WRITE_NS, MT_PCPTYPES, PB_ZONE_MASK, PB_ZONE_SHIFT, PB_MT_MASK,
 } from "../abi";
 import { PFLAGS, PORDER, PAGEBLOCK, nrFrames, nrPageblocks, getOrder, setOrderMt } from "./pfn";
 import { param, paramIsSet } from "../lib/params";
@@ -43,13 +43,13 @@ let initOnAlloc: bool = true;
 
 // ---- hooks (registered by kswapd/reclaim, compaction, OOM, virtio-balloon) -----------------
 
-/** Wakes kswapd for a request of `order` that may use zones up to `highestZone`. */
+/** Wakes kswapd for a request of `order` that may use zones up to `highestZone` (counts VM_KSWAPD_WAKE itself). */
 export type KswapdWakeFn = (order: u32, highestZone: u32) => void;
 /** Direct reclaim for (order, gfp); returns pages reclaimed (counts ALLOCSTALL itself). */
 export type DirectReclaimFn = (order: u32, gfp: u32) => u32;
 /** Direct compaction for (order, gfp); true if it believes a block of `order` is now free. */
 export type DirectCompactFn = (order: u32, gfp: u32) => bool;
-/** OOM notifier (balloon deflate-on-OOM) or OOM killer; returns pages freed. */
+/** OOM notifier (balloon deflate-on-OOM) or OOM killer (counts VM_OOM_KILL itself); returns pages freed. */
 export type OomFn = (order: u32, gfp: u32) => u32;
 
 function noKswapd(order: u32, highestZone: u32): void {}
@@ -384,9 +384,10 @@ export function freePagesFpi(pfn: u32, order: u32, fpi: u32): i32 {
       || (<u32>load<u8>(PORDER + <usize>pfn) & 0x0f) != order) return E_NOT_ALLOCATED;
   const n: u32 = 1 << order;
   vmstatAdd(VM_PGFREE, <f64>n);
-  const z = pfnZone(pfn);
+  const pb = load<u8>(PAGEBLOCK + <usize>(pfn >> PAGEBLOCK_ORDER)); // zone and migratetype in one load
+  const z = <u32>((pb & PB_ZONE_MASK) >> PB_ZONE_SHIFT);
   if (fpi == FPI_NONE && pcpAllowedOrder(order)) {
-    if (pcpFree(z, pfn, order)) { charge(cost(COST_ALLOC_FAST_NS)); return OK; }
+    if (pcpFree(z, pfn, order, <u32>(pb & PB_MT_MASK))) { charge(cost(COST_ALLOC_FAST_NS)); return OK; }
   }
   if (order == 0) store<u8>(PFLAGS + <usize>pfn, PT_FREE);
   else memory.fill(PFLAGS + <usize>pfn, PT_FREE, <usize>n);

@@ -136,12 +136,12 @@ export function pcpAlloc(z: u32, order: u32, mt: u32): u32 {
 }
 
 /**
- * free_unref_page_commit: the block (frames already marked by the caller) goes to the head of
- * this cpu's list for its pageblock's type; at `high` a batch returns to the buddy. Returns
+ * free_unref_page_commit: the block goes to the head of this cpu's list for its pageblock's
+ * type (`pageblockMt`, read by the caller); at `high` a batch returns to the buddy. Returns
  * false if the pageblock is isolated: the caller frees straight to the buddy then.
  */
-export function pcpFree(z: u32, pfn: u32, order: u32): bool {
-  let mt = getPageblockMt(pfn);
+export function pcpFree(z: u32, pfn: u32, order: u32, pageblockMt: u32): bool {
+  let mt = pageblockMt;
   if (mt >= MT_PCPTYPES) {
     if (mt == MT_ISOLATE) return false;
     mt = MT_MOVABLE; // HIGHATOMIC pages share the movable list
