@@ -6,7 +6,7 @@
 // no writeback-before-migrate. Follows mm/migrate.c (migrate_pages, move_to_new_folio).
 
 import {
-  OK, E_RANGE, E_INVAL, E_IO, PT_ANON, PT_FILE, PT_ALLOC, PT_ISOLATED, PT_MASK, PG_HEAD, MT_MOVABLE,
+  OK, E_RANGE, E_INVAL, E_IO, PT_ANON, PT_FILE, PT_ALLOC, PT_ISOLATED, PT_MASK, PG_HEAD,
   VM_PGMIGRATE_SUCCESS, VM_PGMIGRATE_FAIL, COST_PAGE_COPY_NS,
 } from "../abi";
 import { PFLAGS, PORDER, nrFrames, getType, getOrder } from "./pfn";
@@ -109,5 +109,3 @@ function fileMigrate(oldPfn: u32, newPfn: u32): i32 { return moveOwned(oldPfn, n
 
 registerMovableOps(PT_ANON, lruIsolate, anonMigrate, lruPutback);
 registerMovableOps(PT_FILE, lruIsolate, fileMigrate, lruPutback);
-
-export { MT_MOVABLE };

@@ -5,9 +5,10 @@
 // instantiation. Tests use the mm_test_* exports; the scenario runner the rest.
 
 import {
-  OK, E_INVAL, E_RANGE, NR_ZONES, NR_ORDERS, MT_MOVABLE, MT_PCPTYPES, CS_MIGRATED,
-  CS_MIGRATE_SCANNED, CS_FREE_SCANNED, CS_RESULT, NR_PROCS,
+  OK, E_INVAL, E_RANGE, NR_ZONES, NR_ORDERS, MT_PCPTYPES, CS_MIGRATED,
+  CS_MIGRATE_SCANNED, CS_FREE_SCANNED, CS_RESULT, VM_OOM_KILL,
 } from "../abi";
+import { vmstat } from "../lib/scb";
 import { zonePopulated } from "./zone";
 import {
   compactAll, compactZone, compactionSuitable, extfragForOrder, fragmentationScoreZone,
@@ -104,8 +105,6 @@ export function mm_validate_owners(): i32 { return ownersValidate(); }
 let testNotifierCalls: u32 = 0;
 let testNotifierRegistered = false;
 let testNotifierKillsAtFirstCall: i32 = -1;
-import { vmstat } from "../lib/scb";
-import { VM_OOM_KILL } from "../abi";
 
 /** A deflate-on-OOM-like notifier: frees up to 256 unmovable kernel pages (1 MiB) per call. */
 function testOomNotifier(order: u32, gfp: u32): u32 {
@@ -124,5 +123,3 @@ export function mm_test_oom_notifier(): i32 {
 
 /** Test notifier statistics: 0 = calls, 1 = VM_OOM_KILL when it was first called (-1: never). */
 export function mm_test_oom_notifier_stat(id: u32): i32 { return id == 0 ? <i32>testNotifierCalls : testNotifierKillsAtFirstCall; }
-
-export { MT_MOVABLE, NR_PROCS };

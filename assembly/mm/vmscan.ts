@@ -6,7 +6,7 @@
 // (a second access activates), synchronous writeback. Follows mm/vmscan.c and fs/drop_caches.c.
 
 import {
-  NIL, NR_FILES, PG_DIRTY, SWAP_CLUSTER_MAX, GFP_CLASS_MASK, GFP_MOVABLE, ZONE_MOVABLE, ZONE_NORMAL,
+  NR_FILES, PG_DIRTY, SWAP_CLUSTER_MAX, GFP_CLASS_MASK, GFP_MOVABLE, ZONE_MOVABLE, ZONE_NORMAL,
   VM_ALLOCSTALL, VM_PGSCAN_KSWAPD, VM_PGSCAN_DIRECT, VM_PGSTEAL_KSWAPD, VM_PGSTEAL_DIRECT,
   VM_DROP_PAGECACHE, VM_DROP_SLAB, VM_PGREFILL, VM_PGINODESTEAL, COST_RECLAIM_PAGE_NS,
   DROP_PAGECACHE, DROP_SLAB,
@@ -14,7 +14,7 @@ import {
 import { listCount, listTail, listMoveHead } from "../lib/list";
 import { vmstatAdd, vmstatInc, cost } from "../lib/scb";
 import { charge } from "../lib/clock";
-import { getPrev, testFlag } from "./pfn";
+import { testFlag } from "./pfn";
 import { pfnZone } from "./zone";
 import { fileList, pageCacheEvict, writebackPage, deactivatePage, fileInvalidate } from "./pagecache";
 import { shrinkSlab } from "./slab";
@@ -143,5 +143,3 @@ export function dropCaches(mode: u32): u32 {
 }
 
 setDirectReclaimHook(directReclaim);
-
-export { NIL, getPrev };
