@@ -77,6 +77,8 @@ describe("balloon driver: size work", () => {
     expect(ev.every((e, i) => i === 0 || e.atNs > ev[i - 1].atNs)).toBe(true);
     expect(t.balloon.control.query().actualBytes).toBe(192 * MIB);
     expect(t.vm.guest.exports.balloon_num_pages()).toBe(16384);
+    expect(t.vm.guest.views.vmstat[abi.VM_BALLOON_INFLATE]).toBe(16384);
+    expect(t.vm.guest.views.vmstat[abi.VM_NR_BALLOON]).toBe(16384);
   });
 
   it("size work: a target that is not a multiple of 256 ends with one smaller batch", () => {
@@ -340,5 +342,33 @@ describe("balloon driver: lifecycle", () => {
     expect(rc).toBe(0);
     t.host.runFor(1 * S);
     expect(t.balloon.device.actualPages).toBe(768);
+  });
+});
+
+describe("balloon driver: probe order", () => {
+  it("probe: poison_val is written after FEATURES_OK and before DRIVER_OK", async () => {
+    const { newHost } = await import("../helpers/host.js");
+    const { addBalloon } = await import("../../host/virtio/balloon/index.js");
+    const host = newHost({ ramMib: 512 });
+    const vm = host.createVm({ name: "vm", memBytes: 64 * MIB, params: { PAGE_POISONING: 1 } });
+    const b = addBalloon(vm, { statsVq: false }, { probe: false });
+    const log: string[] = [];
+    const orig = b.bus.transport.bind(b.bus);
+    b.bus.transport = (d: number, op: number, a: number, sz: number, c: number): number => {
+      if (op === abi.VT_SET_STATUS) log.push(`status:${a}`);
+      if (op === abi.VT_CONFIG_WRITE) log.push(`cfg:${a}`);
+      return orig(d, op, a, sz, c);
+    };
+    let rc = -1;
+    vm.enter("probe", (g) => { rc = g.balloon_probe(b.slot); });
+    expect(rc).toBe(0);
+    const poison = log.indexOf(`cfg:${abi.VIRTIO_BALLOON_CFG_POISON_VAL}`);
+    const featOk = log.findIndex((e) => e.startsWith("status:") && (Number(e.slice(7)) & abi.VIRTIO_STATUS_FEATURES_OK) !== 0);
+    const drvOk = log.findIndex((e) => e.startsWith("status:") && (Number(e.slice(7)) & abi.VIRTIO_STATUS_DRIVER_OK) !== 0);
+    expect(featOk).toBeGreaterThanOrEqual(0);
+    expect(poison).toBeGreaterThan(featOk);
+    expect(drvOk).toBeGreaterThan(poison);
+    expect(b.device.poisonVal).toBe(0xaaaaaaaa);
+    expect(vm.guest.views.vmstat[abi.VM_BALLOON_INFLATE]).toBe(0);
   });
 });
