@@ -372,3 +372,44 @@ describe("balloon driver: probe order", () => {
     expect(vm.guest.views.vmstat[abi.VM_BALLOON_INFLATE]).toBe(0);
   });
 });
+
+describe("balloon driver: more behaviour", () => {
+  it("initialBalloonBytes: the driver inflates to it right after probe", () => {
+    const t = balloonVm(64, { pagePoison: false, statsVq: false, initialBalloonBytes: 2 * MIB });
+    t.host.runFor(1 * S);
+    expect(t.balloon.device.actualPages).toBe(512);
+  });
+
+  it("OOM ping-pong while the size work is still moving: deflates and re-inflates alternate without host action", () => {
+    const t = balloonVm(64, { pagePoison: false, statsVq: false, deflateOnOom: true });
+    t.balloon.control.setBalloonBytes(62 * MIB); // unreachable: the size work keeps retrying
+    // a churning workload: every 100 ms it takes 4 MiB, 50 ms later it gives them back
+    for (let i = 1; i <= 25; i++) {
+      t.vm.deliver("workload-alloc", (g) => { g.mm_bench_alloc(0, abi.GFP_MOVABLE, 1024); }, i * 100 * MS);
+      t.vm.deliver("workload-free", (g) => { g.mm_bench_free(0, 1024); }, i * 100 * MS + 50 * MS);
+    }
+    const actual: number[] = [];
+    t.balloon.control.onChange((e) => actual.push(e.actualPages));
+    t.host.runFor(3 * S);
+    const deflates = t.host.metrics.get("vm.balloon.oom_deflate_count");
+    const reinflated = t.host.metrics.get("vm.balloon.reinflate_pages");
+    expect(deflates).toBeGreaterThan(1);
+    expect(reinflated).toBeGreaterThan(0);
+    expect(t.balloon.device.targetPages).toBe(62 * 256); // the host never moved its target
+    // actual went down (OOM) and up again (size work) more than once
+    let downs = 0;
+    for (let i = 1; i < actual.length; i++) if (actual[i] < actual[i - 1] && actual[i - 1] - actual[i] === 256) downs++;
+    expect(downs).toBeGreaterThan(1);
+  });
+
+  it("hostile: an inflate buffer outside the RAM window is refused and counted", async () => {
+    const { mockBalloonVm, mockProbe } = await import("./helpers.js");
+    const { balloon, drv } = mockBalloonVm(64, { pagePoison: false, statsVq: false });
+    const [inflq] = mockProbe(drv, []);
+    inflq.add([{ gpa: 8 * MIB, len: 64 }]); // guest RAM, but no bytes the device may read
+    inflq.kick();
+    expect(inflq.complete().length).toBe(1);
+    expect(balloon.device.metric("inflate_fails")).toBe(1);
+    expect(balloon.device.inflate.inflatedPages).toBe(0);
+  });
+});
