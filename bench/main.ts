@@ -50,14 +50,15 @@ function main(): void {
   console.log(`guest allocator micro benchmarks: ${args.mib} MiB guest, best of ${args.rounds} rounds, median, and process CPU time per op, frames pre-backed, init_on_alloc=1`);
   console.log("");
   console.log(`${"benchmark".padEnd(22)}${"wasm ns/op".padStart(12)}${"(median)".padStart(10)}${"(cpu)".padStart(8)}`
-    + `${"TS ref ns/op".padStart(14)}${"(median)".padStart(10)}${"(cpu)".padStart(8)}${"ref/wasm".padStart(10)}`);
+    + `${"TS ref ns/op".padStart(14)}${"(median)".padStart(10)}${"(cpu)".padStart(8)}${"ref/wasm".padStart(10)}${"(cpu)".padStart(8)}`);
   for (const r of alloc.results) {
     if (r.name.startsWith("reference.")) continue;
     const ref = byName.get(`reference.${r.name}`);
     const ratio = ref ? ref.ns_per_op / r.ns_per_op : NaN;
+    const cpuRatio = ref ? ref.cpu_ns_per_op / r.cpu_ns_per_op : NaN;
     console.log(`${r.name.padEnd(22)}${r.ns_per_op.toFixed(1).padStart(12)}${r.ns_per_op_median.toFixed(1).padStart(10)}${r.cpu_ns_per_op.toFixed(1).padStart(8)}`
       + `${(ref?.ns_per_op ?? NaN).toFixed(1).padStart(14)}${(ref?.ns_per_op_median ?? NaN).toFixed(1).padStart(10)}${(ref?.cpu_ns_per_op ?? NaN).toFixed(1).padStart(8)}`
-      + `${ratio.toFixed(2).padStart(9)}x`);
+      + `${ratio.toFixed(2).padStart(9)}x${cpuRatio.toFixed(2).padStart(7)}x`);
   }
   console.log("");
   console.log(`metadata: ${alloc.metadataBytesPerFrame.toFixed(3)} bytes per 4 KiB frame (guest per-frame arrays as allocated)`);

@@ -102,6 +102,11 @@ export class RefBuddy {
   }
 
   // ---- lists ----
+  /** Sets the type byte of the 2^order frames at `pfn` (a plain store for single pages). */
+  private mark(pfn: number, order: number, value: number): void {
+    if (order === 0) this.pflags[pfn] = value;
+    else this.pflags.fill(value, pfn, pfn + (1 << order));
+  }
   private listAddHead(l: number, pfn: number): void {
     const h = this.lh[l];
     this.prev[pfn] = NIL;
@@ -374,7 +379,7 @@ export class RefBuddy {
       for (; got < batch; got++) {
         const pfn = this.rmqueue(z, order, mt);
         if (pfn === NIL) break;
-        this.pflags.fill(abi.PT_PCP, pfn, pfn + (1 << order));
+        this.mark(pfn, order, abi.PT_PCP);
         this.porder[pfn] = (mt << 4) | order;
         this.listAddTail(l, pfn);
       }
@@ -395,7 +400,7 @@ export class RefBuddy {
       mt = abi.MT_MOVABLE;
     }
     const ci = this.currentCpu * NR_ZONES + z;
-    this.pflags.fill(abi.PT_PCP, pfn, pfn + (1 << order));
+    this.mark(pfn, order, abi.PT_PCP);
     this.porder[pfn] = (mt << 4) | order;
     this.listAddHead(this.pcpList(this.currentCpu, z, order, mt), pfn);
     this.pcpCount[ci] += 1 << order;
@@ -419,7 +424,7 @@ export class RefBuddy {
       do {
         const pfn = this.lt[l];
         this.listDel(l, pfn);
-        this.pflags.fill(abi.PT_FREE, pfn, pfn + (1 << order));
+        this.mark(pfn, order, abi.PT_FREE);
         this.freeOneBlock(z, pfn, order, this.pageblockMt(pfn), abi.FPI_NONE);
         left -= 1 << order;
         freed += 1 << order;
@@ -534,7 +539,7 @@ export class RefBuddy {
   // ---- API ----
   private prepNewPage(pfn: number, order: number, mt: number): void {
     const n = 1 << order;
-    this.pflags.fill(abi.PT_ALLOC, pfn, pfn + n);
+    if (order > 0) this.pflags.fill(abi.PT_ALLOC, pfn, pfn + n);
     this.pflags[pfn] = abi.PT_ALLOC | abi.PG_HEAD;
     this.porder[pfn] = (mt << 4) | order;
     if (this.initOnAlloc) {
@@ -603,7 +608,7 @@ export class RefBuddy {
     this.pgfree += 1 << order;
     const z = this.pfnZone(pfn);
     if (fpi === abi.FPI_NONE && order <= abi.PAGE_ALLOC_COSTLY_ORDER && this.pcpFree(z, pfn, order)) return abi.OK;
-    this.pflags.fill(abi.PT_FREE, pfn, pfn + (1 << order));
+    this.mark(pfn, order, abi.PT_FREE);
     this.freeBlockToBuddy(z, pfn, order, fpi);
     return abi.OK;
   }
