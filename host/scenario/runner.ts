@@ -18,6 +18,7 @@ import type { Action } from "./schema.js";
 import { LATER_MODES } from "./schema.js";
 import { Block, VmDriver } from "./vm_driver.js";
 import { DEFAULTS } from "./defaults.js";
+import { autoBalloonTarget } from "./auto_balloon.js";
 
 /** Timeline actions the engine runs today; the others wait for their mechanisms. */
 const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set(["anon.touch", "anon.alloc", "anon.free", "file.read", "file.write",
@@ -34,7 +35,8 @@ export function unsupportedReason(s: ResolvedScenario): string | null {
     if (vm.balloon?.hinting) return `VM ${vm.name}: free page hinting (device side) is not in the engine yet`;
     if (vm.virtioMem) return `VM ${vm.name}: the virtio-mem device is not in the engine yet`;
     if (vm.pmem) return `VM ${vm.name}: the virtio-pmem device is not in the engine yet`;
-    if (vm.autoBalloon || vm.virtioMemAuto) return `VM ${vm.name}: automatic policies are not in the engine yet`;
+    if (vm.virtioMemAuto) return `VM ${vm.name}: the virtio-mem resize policy is not in the engine yet`;
+    if (vm.autoBalloon && !vm.balloon) return `VM ${vm.name}: the auto-balloon policy needs a balloon device`;
     if (vm.onlining !== "online") return `VM ${vm.name}: onlining ${vm.onlining} needs virtio-mem, not in the engine yet`;
   }
   for (const [vm, steps] of Object.entries(s.scripts)) {
@@ -74,6 +76,8 @@ class ScenarioRun {
   private readonly readers: (() => number)[];
   private readonly rows: number[][] = [];
   private stopped = false;
+  /** VM scripts not yet ended (checked after every event: a counter, not a scan). */
+  private running = 0;
 
   constructor(private readonly s: ResolvedScenario, private readonly opts: RunOptions) {
     const reason = unsupportedReason(s);
@@ -100,14 +104,16 @@ class ScenarioRun {
   run(): RunResult {
     const sim = this.host.sim;
     this.sampleEvery();
+    this.s.vms.forEach((v, k) => { if (v.autoBalloon) this.autoBalloon(this.states[k], v.autoBalloon, v.memoryBytes); });
+    this.running = this.states.length;
     for (const st of this.states) this.next(st, 0);
     let stopReason: string;
     if (this.s.durationNs !== null) {
       this.host.runUntil(this.s.durationNs);
       stopReason = this.states.every((st) => st.done) ? "duration reached (timeline ended)" : "duration reached";
     } else {
-      while (!this.states.every((st) => st.done) && sim.now < MAX_SIM_NS && sim.step()) { /* run events */ }
-      if (!this.states.every((st) => st.done)) throw new Error(`a VM script stalled at t=${sim.now / 1e9} s`);
+      while (this.running > 0 && sim.now < MAX_SIM_NS && sim.step()) { /* run events */ }
+      if (this.running > 0) throw new Error(`a VM script stalled at t=${sim.now / 1e9} s`);
       this.host.runUntil(sim.now);
       stopReason = "timeline ended";
     }
@@ -143,12 +149,32 @@ class ScenarioRun {
     this.host.sim.schedule(0, tick, "sample");
   }
 
+  /** The auto-balloon policy loop (auto_balloon.ts) on one VM. */
+  private autoBalloon(st: VmState, p: NonNullable<ResolvedScenario["vms"][number]["autoBalloon"]>, ramBytes: number): void {
+    const b = st.balloon;
+    if (!b) return;
+    let target = ramBytes;
+    const tick = (): void => {
+      if (this.stopped) return;
+      const free = b.control.guestStats().stats.free_memory_bytes;
+      if (free !== undefined && free >= 0) {
+        const next = autoBalloonTarget(p, ramBytes, target, b.control.query().actualBytes, free);
+        if (next !== target) { target = next; b.control.setTargetBytes(target); }
+      }
+      this.host.sim.after(p.intervalNs, tick, "auto-balloon");
+    };
+    this.host.sim.after(p.intervalNs, tick, "auto-balloon");
+  }
+
   // ---- scripts --------------------------------------------------------------------------------
 
   /** Schedules step `i` of a VM's script (not before its `at`). */
   private next(st: VmState, i: number): void {
     const sim = this.host.sim;
-    if (i >= st.steps.length) { st.done = true; return; }
+    if (i >= st.steps.length) {
+      if (!st.done) { st.done = true; this.running--; }
+      return;
+    }
     const step = st.steps[i];
     sim.schedule(Math.max(sim.now, step.atNs ?? 0), () => this.exec(st, i), `${st.vm.name}:${step.action.do}`);
   }
@@ -299,6 +325,7 @@ class ScenarioRun {
         // Model: without discarding mechanisms a refault can only be a swap-in
         refaults: st.vm.memory.stats.faultsSwapIn,
         workload_s: st.workloadNs / 1e9,
+        cpu_busy_s: st.vm.stats.cpuBusyNs / 1e9,
         oom_kills: vs[abi.VM_OOM_KILL],
         skipped_actions: st.skipped,
         swap_bytes: st.vm.memory.stats.swappedFrames * abi.PAGE_SIZE,
