@@ -105,7 +105,6 @@ let newPages: usize = 0;
 /** vb->num_pages: pages in the balloon (4 KiB units = guest pages on x86-64). */
 let numPages: u32 = 0;
 let deflateOnOom = false;
-let tellHostFirst = false;
 let poisonActive = false;
 let poisonVal: u32 = 0;
 let oomRegistered = false;
@@ -207,7 +206,7 @@ export function balloonProbe(slot: u32): i32 {
     if (reportingVq === null || changetype<Virtqueue>(reportingVq).num < REPORTING_MIN_VQ_SIZE) { virtioFail(slot); return E_IO; }
   }
   deflateOnOom = virtioHasFeature(slot, VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
-  tellHostFirst = virtioHasFeature(slot, VIRTIO_BALLOON_F_MUST_TELL_HOST);
+  // MUST_TELL_HOST needs no flag: leak_balloon always tells the host before freeing
   poisonActive = virtioHasFeature(slot, VIRTIO_BALLOON_F_PAGE_POISON);
   poisonVal = 0;
   if (poisonActive) {
