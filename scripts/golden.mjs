@@ -10,4 +10,4 @@ const run = (args, env = {}) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run([join(root, "scripts/gen-schema.mjs")]);
-run([join(root, "node_modules/vitest/vitest.mjs"), "run", "tests/scenario/golden.test.ts"], { GUESTMEM_UPDATE_GOLDEN: "1" });
+run([join(root, "node_modules/vitest/vitest.mjs"), "run", "tests/scenario/golden.test.ts", "tests/scenario/golden-main.test.ts"], { GUESTMEM_UPDATE_GOLDEN: "1" });
