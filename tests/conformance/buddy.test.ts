@@ -126,6 +126,46 @@ describe.each(ALLOCATORS)("buddy conformance (%s)", (_name, make) => {
     expect(a.extfragFails()).toBeGreaterThan(0);
   });
 
+  it("claim: an unmovable request takes over a movable pageblock with >= 256 free pages (retagged, free pages moved)", () => {
+    const a = make({ mib: 16, minFreeKbytes: 0, watermarkScaleFactor: 0, initOnAlloc: false });
+    for (const p of exhaust(a)) a.retag(p, 0, abi.PT_ANON);
+    for (let p = 2048; p < 2348; p++) expect(a.free(p, 0, abi.FPI_SKIP_REPORT_NOTIFY)).toBe(abi.OK); // 256+32+8+4 pages
+    const k = a.alloc(0, abi.GFP_KERNEL);
+    expect(k).toBe(2344); // the smallest UNMOVABLE block after the claim moved all four
+    expect(a.pageblockMt(2048)).toBe(abi.MT_UNMOVABLE);
+    expect(a.nrFree(Z0, 8, abi.MT_UNMOVABLE)).toBe(1);
+    expect(a.extfragFails()).toBe(1);
+    ok(a);
+  });
+
+  it("steal: with < 256 free and the rest movable, the request splits the smallest block and the pageblock stays MOVABLE", () => {
+    const a = make({ mib: 16, minFreeKbytes: 0, watermarkScaleFactor: 0, initOnAlloc: false });
+    for (const p of exhaust(a)) a.retag(p, 0, abi.PT_ANON);
+    for (let p = 3072; p < 3172; p++) expect(a.free(p, 0, abi.FPI_SKIP_REPORT_NOTIFY)).toBe(abi.OK); // 64+32+4 pages
+    const k = a.alloc(0, abi.GFP_KERNEL);
+    expect(k).toBe(3168);
+    expect(a.pageblockMt(3072)).toBe(abi.MT_MOVABLE);
+    expect(a.nrFree(Z0, 0, abi.MT_MOVABLE)).toBe(1); // expand() left the rest on the block's own lists
+    expect(a.nrFree(Z0, 1, abi.MT_MOVABLE)).toBe(1);
+    expect(a.extfragFails()).toBe(1);
+    ok(a);
+  });
+
+  it("claim: a movable request only claims from blocks of order >= 4 (should_try_claim_block)", () => {
+    const a = make({ mib: 16, minFreeKbytes: 0, watermarkScaleFactor: 0, initOnAlloc: false });
+    for (let i = 0; i < 1024; i++) { // the first claims 1024..2047 for UNMOVABLE, the rest fill it
+      const k = a.alloc(0, abi.GFP_KERNEL);
+      expect(k).toBe(1024 + i);
+      a.retag(k, 0, abi.PT_KERNEL);
+    }
+    for (const p of exhaust(a)) a.retag(p, 0, abi.PT_ANON);
+    // Free 8 pages in the unmovable pageblock: one order-3 block, too small to claim, so stolen.
+    for (let p = 1280; p < 1288; p++) expect(a.free(p, 0, abi.FPI_SKIP_REPORT_NOTIFY)).toBe(abi.OK);
+    expect(a.alloc(0, abi.GFP_MOVABLE)).toBe(1280);
+    expect(a.pageblockMt(1280)).toBe(abi.MT_UNMOVABLE);
+    ok(a);
+  });
+
   it("bad input: out of range, order 11, misaligned, double free, never allocated → error, state intact", () => {
     const a = make({ mib: 16 });
     const p = a.alloc(2, abi.GFP_MOVABLE);
