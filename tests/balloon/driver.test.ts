@@ -175,8 +175,16 @@ describe("balloon driver: size work", () => {
     const rss0 = t.vm.rssBytes;
     const series: [number, number, number][] = [];
     t.balloon.control.onChange((e) => series.push([e.atNs, e.actualPages, t.vm.rssBytes]));
+    const sampler = t.host.sample({ sampleIntervalNs: 1 * MS, metrics: ["vm.balloon.actual_bytes", "vm.rss_bytes"] });
     t.balloon.control.setTargetBytes(192 * MIB);
     t.host.runFor(5 * S);
+    // the registry's view over simulated time: actual climbs, RSS falls, both monotonically
+    const act = sampler.series.column("vm.balloon.actual_bytes");
+    const rss = sampler.series.column("vm.rss_bytes");
+    expect(act[0]).toBe(0);
+    expect(act[act.length - 1]).toBe(64 * MIB);
+    expect(act.some((a) => a > 0 && a < 64 * MIB)).toBe(true); // it takes simulated time
+    for (let i = 1; i < act.length; i++) { expect(act[i]).toBeGreaterThanOrEqual(act[i - 1]); expect(rss[i]).toBeLessThanOrEqual(rss[i - 1]); }
     expect(series.length).toBe(64);
     for (let i = 1; i < series.length; i++) {
       expect(series[i][1]).toBeGreaterThan(series[i - 1][1]);
