@@ -138,6 +138,16 @@ describe.each(ALLOCATORS)("buddy conformance (%s)", (_name, make) => {
     ok(a);
   });
 
+  it("a fragmenting claim boosts the watermark by a pageblock (watermark_boost_factor)", () => {
+    const a = make({ mib: 16, initOnAlloc: false });
+    for (const p of exhaust(a)) a.retag(p, 0, abi.PT_ANON);
+    expect(a.zoneInfo(Z0, abi.ZI_WMARK_BOOST)).toBe(0);
+    for (let p = 2048; p < 2348; p++) a.free(p, 0, abi.FPI_SKIP_REPORT_NOTIFY);
+    expect(a.alloc(0, abi.GFP_KERNEL)).not.toBe(NIL);
+    expect(a.zoneInfo(Z0, abi.ZI_WMARK_BOOST)).toBe(512); // max(pageblock, 150 % of HIGH) caps it
+    ok(a);
+  });
+
   it("steal: with < 256 free and the rest movable, the request splits the smallest block and the pageblock stays MOVABLE", () => {
     const a = make({ mib: 16, minFreeKbytes: 0, watermarkScaleFactor: 0, initOnAlloc: false });
     for (const p of exhaust(a)) a.retag(p, 0, abi.PT_ANON);
