@@ -61,8 +61,12 @@ export function registerVmMetrics(r: MetricsRegistry, vm: Vm): void {
   const vmstat = (): Float64Array => vm.guest.views.vmstat;
   gauge("guest_free_bytes", "guest free memory (nr_free_pages x 4 KiB, MemFree)", () => vmstat()[abi.VM_NR_FREE_PAGES] * PAGE);
   gauge("guest_total_bytes", "memory the guest's buddy manages (managed pages x 4 KiB, MemTotal)", () => vmstat()[abi.VM_MANAGED_PAGES] * PAGE);
-  for (const [key, idx] of Object.entries(abi as unknown as Record<string, number>)) {
-    if (!key.startsWith("VM_") || typeof idx !== "number" || idx >= abi.NR_VMSTAT) continue;
+  // in vmstat index order: a module namespace lists keys sorted, a bundler's emulation of it in
+  // declaration order, and the column order of a series must not depend on how the library was built
+  const vmstatKeys = Object.entries(abi as unknown as Record<string, number>)
+    .filter(([key, idx]) => key.startsWith("VM_") && typeof idx === "number" && idx < abi.NR_VMSTAT)
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const [key, idx] of vmstatKeys) {
     const name = key.slice(3).toLowerCase();
     const kind = name.startsWith("nr_") || name === "managed_pages" ? "gauge" : "counter";
     r.computed(`${p}vmstat.${name}`, kind, `guest /proc/vmstat ${name} (abi ${key})`, () => vmstat()[idx]);
