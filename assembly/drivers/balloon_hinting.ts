@@ -9,11 +9,12 @@
 // Model: report_free_page_work is a guest timer (TIMER_FREE_PAGE_HINT, 0 delay) that runs the
 // send loop in slices of HINT_SLICE_BLOCKS blocks, so that a config interrupt (new id, STOP) can
 // land between slices as it lands between loop iterations on a real vCPU. Linux spins
-// allocating and freeing when only the STOP slot is left; the model ends the run there.
+// allocating and freeing when only the STOP slot is left; the model ends the run there. The
+// shrinker is called by mm/vmscan.ts shrink_node after reclaimable slab.
 
 import {
   OK, E_IO, E_NOMEM, NIL, MAX_ORDER, PAGE_SHIFT, PAGE_SIZE, PT_HINTED, PT_ALLOC, PG_HEAD,
-  GFP_KERNEL, GFP_NORECLAIM, GFP_NORETRY, GFP_NOMEMALLOC, GFP_NOWARN, TIMER_FREE_PAGE_HINT,
+  GFP_KERNEL, GFP_NORECLAIM, GFP_NORETRY, GFP_NOMEMALLOC, GFP_NOWARN, GFP_NOKSWAPD, TIMER_FREE_PAGE_HINT,
   VIRTIO_BALLOON_CFG_FREE_PAGE_HINT_CMD_ID, VIRTIO_BALLOON_CMD_ID_STOP, VIRTIO_BALLOON_CMD_ID_DONE,
   VM_NR_HINTED, VM_HINTED_BLOCKS, VM_HINT_RUNS, VM_HINT_RETURNED_BLOCKS, VM_HINT_VQ_FULL,
   VM_HINT_SHRINK_CALLS,
@@ -27,15 +28,16 @@ import { ramwinAlloc, gpaToPtr } from "../hw/ram_window";
 import { Virtqueue, vqAddOutbuf, vqAddInbuf, vqKick, vqGetBuf, vqNumFree } from "./virtqueue";
 import { virtioCread32 } from "./virtio";
 import { balloonSetHintingHooks } from "./virtio_balloon";
+import { registerShrinker } from "../mm/vmscan";
 
 /** VIRTIO_BALLOON_HINT_BLOCK_ORDER = MAX_PAGE_ORDER: 4 MiB blocks on x86-64 (DRV). */
 export const HINT_BLOCK_ORDER: u32 = MAX_ORDER;
 export const HINT_BLOCK_PAGES: u32 = 1 << HINT_BLOCK_ORDER;
 /**
  * VIRTIO_BALLOON_FREE_PAGE_ALLOC_FLAG = __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC with no
- * GFP base: no reclaim, no reserves, kernel zones only (never ZONE_MOVABLE).
+ * GFP base: no reclaim, no kswapd wake, no reserves, kernel zones only (never ZONE_MOVABLE).
  */
-export const HINT_GFP: u32 = GFP_KERNEL | GFP_NORECLAIM | GFP_NORETRY | GFP_NOMEMALLOC | GFP_NOWARN;
+export const HINT_GFP: u32 = GFP_KERNEL | GFP_NORECLAIM | GFP_NOKSWAPD | GFP_NORETRY | GFP_NOMEMALLOC | GFP_NOWARN;
 /** Blocks per work slice (256 MiB): a config interrupt can arrive between slices. */
 export const HINT_SLICE_BLOCKS: u32 = 64;
 const TOKEN_CMD_ID: u32 = 0xfffffffe;
@@ -195,6 +197,8 @@ function balloonHintingInit(slot: u32, vq: Virtqueue): i32 {
   running = false;
   requeue = false;
   registerTimer(TIMER_FREE_PAGE_HINT, reportFreePageWork);
+  // virtio_balloon_register_shrinker: reclaim gives held blocks back under memory pressure
+  registerShrinker(hintShrinkScan);
   return OK;
 }
 
@@ -203,6 +207,7 @@ function balloonHintingRemove(slot: u32): void {
   if (fvq === null) return;
   cancelTimer(TIMER_FREE_PAGE_HINT);
   running = false;
+  registerShrinker(null);
   returnFreePagesToMm(0xffffffff);
   fvq = null;
 }

@@ -73,6 +73,16 @@ function shrinkInactive(f: u32, n: u32, maxZone: u32, writeback: bool): u32 {
   return freed;
 }
 
+/** scan_objects of a shrinker registered by another subsystem: frees up to `n` pages, returns pages freed. */
+export type ShrinkerScanFn = (n: u32) => u32;
+function noShrinker(n: u32): u32 { return 0; }
+let extShrinker: ShrinkerScanFn = noShrinker;
+/**
+ * register_shrinker / shrinker_free (one slot: virtio-balloon's free page hint shrinker, called
+ * after reclaimable slab); `null` unregisters.
+ */
+export function registerShrinker(fn: ShrinkerScanFn | null): void { extShrinker = fn === null ? noShrinker : fn; }
+
 /**
  * shrink_node: reclaims up to `n` pages from zones <= `maxZone`: file LRU first (files round
  * robin; a second pass deactivates whole active lists when the first freed nothing), then
@@ -92,6 +102,7 @@ export function shrinkNode(n: u32, maxZone: u32, isKswapd: bool): u32 {
     }
   }
   if (freed < n) freed += shrinkSlab(n - freed, maxZone);
+  if (freed < n) freed += extShrinker(n - freed);
   if (freed > 0) kswapdFailures = 0;
   return freed;
 }

@@ -429,3 +429,5 @@ export const VM_HINT_RUNS = 105; // hinting runs started (START id sent)
 export const VM_HINT_RETURNED_BLOCKS = 106; // held hint blocks given back (DONE, shrinker, remove)
 export const VM_HINT_VQ_FULL = 107; // blocks freed at once because only the STOP slot was left
 export const VM_HINT_SHRINK_CALLS = 108; // hint shrinker scans that freed something
+/** GFP modifier: no kswapd wake either (no __GFP_KSWAPD_RECLAIM: free page hinting's flags have no GFP base). */
+export const GFP_NOKSWAPD = 0x1000;

@@ -75,15 +75,15 @@ describe("free page hinting", () => {
     expect(vmstat(f, abi.VM_HINT_RUNS)).toBe(2);
   });
 
-  it("order-10 blocks without reclaim: page cache and stall counters untouched, kernel zones only", () => {
+  it("order-10 blocks without reclaim: no kswapd wake, page cache and stall counters untouched, kernel zones only", () => {
     const f = hintingVm(512, {}, 4096);
     expect(step(f, "file", (g) => g.wl_file_read(0, 32768))).toBe(32768); // 128 MiB of page cache
     const cached = f.vm.guest.exports.wl_file_cached(0);
-    const stall = [abi.VM_ALLOCSTALL, abi.VM_PGSCAN_DIRECT, abi.VM_COMPACT_STALL, abi.VM_PGSCAN_KSWAPD].map((i) => vmstat(f, i));
+    const stall = [abi.VM_ALLOCSTALL, abi.VM_PGSCAN_DIRECT, abi.VM_COMPACT_STALL, abi.VM_PGSCAN_KSWAPD, abi.VM_KSWAPD_WAKE].map((i) => vmstat(f, i));
     f.h.startHinting();
     runFor(f, 1);
     expect(f.vm.guest.exports.wl_file_cached(0)).toBe(cached);
-    expect([abi.VM_ALLOCSTALL, abi.VM_PGSCAN_DIRECT, abi.VM_COMPACT_STALL, abi.VM_PGSCAN_KSWAPD].map((i) => vmstat(f, i))).toEqual(stall);
+    expect([abi.VM_ALLOCSTALL, abi.VM_PGSCAN_DIRECT, abi.VM_COMPACT_STALL, abi.VM_PGSCAN_KSWAPD, abi.VM_KSWAPD_WAKE].map((i) => vmstat(f, i))).toEqual(stall);
     const blocks = held(f);
     expect(blocks.length).toBeGreaterThan(50);
     for (const b of blocks) {
@@ -105,6 +105,8 @@ describe("free page hinting", () => {
     f.h.stopHinting();
     runFor(f, 1);
     expect(held(f).length).toBe(n);
+    // the run's allocations woke no kswapd, so no shrinker gave blocks back before DONE
+    expect(vmstat(f, abi.VM_HINT_RETURNED_BLOCKS)).toBe(0);
     f.h.doneHinting();
     expect(f.balloon.device.getConfig("free_page_hint_cmd_id")).toBe(abi.VIRTIO_BALLOON_CMD_ID_DONE);
     runFor(f, 1);
@@ -124,6 +126,20 @@ describe("free page hinting", () => {
     expect(step(f, "shrink", (g) => g.hinting_shrink(1))).toBe(1024);
     expect(step(f, "shrink", (g) => g.hinting_shrink(1025))).toBe(2048);
     expect(held(f).length).toBe(n - 3);
+  });
+
+  it("memory pressure: reclaim calls the hint shrinker, so held blocks come back instead of an OOM kill", () => {
+    const f = hintingVm(256);
+    f.h.startHinting();
+    runFor(f, 1);
+    const n = held(f).length;
+    expect(n).toBeGreaterThan(40);
+    const kills = vmstat(f, abi.VM_OOM_KILL);
+    expect(anonAlloc(f, 1, 25600, true)).toBe(25600); // 100 MiB while nearly everything is held
+    expect(vmstat(f, abi.VM_OOM_KILL)).toBe(kills);
+    expect(vmstat(f, abi.VM_HINT_SHRINK_CALLS)).toBeGreaterThan(0);
+    expect(held(f).length).toBeLessThanOrEqual(n - 25);
+    expect(f.vm.guest.exports.mm_validate()).toBe(abi.MMV_OK);
   });
 
   it("stale id: hints of a run the host already replaced are ignored and counted", () => {
