@@ -101,6 +101,7 @@ export function addZoneManaged(z: u32, delta: i32): void {
 
 /** Tags pageblocks covering [start, end) as belonging to zone `z` (set_zone_contiguous analogue). */
 export function setPfnRangeZone(start: u32, end: u32, z: u32): void {
+  if (start >= end) return; // an empty span tags nothing (it may sit inside another zone's pageblock)
   for (let pb = start >> PAGEBLOCK_ORDER; pb < ((end + (1 << PAGEBLOCK_ORDER) - 1) >> PAGEBLOCK_ORDER); pb++) {
     const p = PAGEBLOCK + <usize>pb;
     store<u8>(p, (load<u8>(p) & ~PB_ZONE_MASK) | <u8>(z << PB_ZONE_SHIFT));

@@ -13,6 +13,8 @@ const CONFIGS: [string, AllocatorConfig, number, OpMix][] = [
   ["32 MiB, 2 cpus, movable zone", { mib: 32, nrCpus: 2, movableStartPfn: 4096 }, 2500, {}],
   ["8 MiB, no watermarks (runs dry)", { mib: 8, minFreeKbytes: 0, watermarkScaleFactor: 0, initOnAlloc: false }, 2500, {}],
   ["16 MiB, small blocks, alloc-heavy (fallbacks)", { mib: 16, initOnAlloc: false }, 6000, { allocP: 0.6, orders: SMALL_ORDERS }],
+  ["4 MiB, one pageblock (claims and steals dominate)", { mib: 4 }, 2500, {}],
+  ["5.5 MiB, frames not pageblock aligned", { mib: 5.5 }, 2500, {}],
 ];
 
 describe("buddy differential: wasm == reference", () => {

@@ -146,6 +146,7 @@ export class RefBuddy {
   }
   pfnZone(pfn: number): number { return (this.pageblock[pfn >>> PB_ORDER] & abi.PB_ZONE_MASK) >>> abi.PB_ZONE_SHIFT; }
   private setRangeZone(start: number, end: number, z: number): void {
+    if (start >= end) return;
     for (let pb = start >>> PB_ORDER; pb < Math.ceil(end / PB_PAGES); pb++) {
       this.pageblock[pb] = (this.pageblock[pb] & ~abi.PB_ZONE_MASK) | (z << abi.PB_ZONE_SHIFT);
     }
@@ -248,7 +249,7 @@ export class RefBuddy {
     return i === 0 ? abi.MT_UNMOVABLE : abi.MT_MOVABLE;
   }
   private findSuitableFallback(z: number, order: number, mt: number, claimable: boolean): number {
-    if (claimable && !(order >= PB_ORDER || order >= PB_ORDER / 2 || mt === abi.MT_RECLAIMABLE || mt === abi.MT_UNMOVABLE)) return -2;
+    if (claimable && !(order >= PB_ORDER || order >= (PB_ORDER >> 1) || mt === abi.MT_RECLAIMABLE || mt === abi.MT_UNMOVABLE)) return -2;
     if (this.zones[z].nrFree[order] === 0) return -1;
     for (let i = 0; i < 2; i++) {
       const f = RefBuddy.fallback(mt, i);
