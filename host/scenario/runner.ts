@@ -9,7 +9,7 @@ import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
 import { Host } from "../host.js";
 import type { Vm } from "../vm.js";
-import { addBalloon, Balloon, BalloonOptions } from "../virtio/balloon/index.js";
+import { addBalloon, Balloon, BalloonOptions, reportingBootParams } from "../virtio/balloon/index.js";
 import { ANON_STEPS, planBuild } from "./build_workload.js";
 import { Engine, HOST_COLUMNS, NotSupportedError, RunEvent, RunOptions, RunResult, VM_COLUMNS, VmSummary } from "./engine.js";
 import { parseDemandTrace } from "./replay.js";
@@ -31,8 +31,6 @@ const PROGRESS_EVERY_SAMPLES = 64;
 export function unsupportedReason(s: ResolvedScenario): string | null {
   if ((LATER_MODES as readonly string[]).includes(s.mode.base)) return `mode ${s.mode.base} is not in the engine yet`;
   for (const vm of s.vms) {
-    if (vm.balloon?.reporting) return `VM ${vm.name}: free page reporting (device side) is not in the engine yet`;
-    if (vm.balloon?.hinting) return `VM ${vm.name}: free page hinting (device side) is not in the engine yet`;
     if (vm.virtioMem) return `VM ${vm.name}: the virtio-mem device is not in the engine yet`;
     if (vm.pmem) return `VM ${vm.name}: the virtio-pmem device is not in the engine yet`;
     if (vm.virtioMemAuto) return `VM ${vm.name}: the virtio-mem resize policy is not in the engine yet`;
@@ -84,13 +82,16 @@ class ScenarioRun {
     if (reason) throw new NotSupportedError(reason);
     this.host = new Host({ ramBytes: s.host.ramBytes, swapBytes: s.host.swapBytes, seed: s.seed, costs: s.costModel });
     for (const v of s.vms) {
+      const rep = v.balloon?.reporting;
+      // reporting's order is a boot parameter (it must be set before the driver registers)
+      const params = rep ? reportingBootParams({ order: rep.order, delayMs: rep.delayNs / 1e6, capacity: rep.capacity }) : undefined;
       const vm = this.host.createVm({ name: v.name, memBytes: v.memoryBytes, nrCpus: v.vcpus, movableBytes: v.movableBytes,
-        hostPageBytes: s.host.hostPageSizeBytes === 4096 ? 4096 : 2097152 });
+        hostPageBytes: s.host.hostPageSizeBytes === 4096 ? 4096 : 2097152, params });
       let balloon: Balloon | null = null;
       if (v.balloon) {
         // Model: page poisoning is the device default (QEMU offers it); the guest's poison_val decides
         const opts: BalloonOptions = { vmm: "qemu", mustTellHost: v.balloon.mustTellHost, deflateOnOom: v.balloon.deflateOnOom,
-          statsPollingIntervalS: v.balloon.statsIntervalNs / 1e9 };
+          statsPollingIntervalS: v.balloon.statsIntervalNs / 1e9, freePageReporting: rep !== null, freePageHint: v.balloon.hinting };
         balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
       }
       this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [],
@@ -322,8 +323,8 @@ class ScenarioRun {
         guest_free_bytes: vs[abi.VM_NR_FREE_PAGES] * abi.PAGE_SIZE,
         balloon_actual_bytes: st.balloon ? st.balloon.device.actualPages * abi.PAGE_SIZE : 0,
         virtio_mem_plugged_bytes: 0,
-        // Model: without discarding mechanisms a refault can only be a swap-in
-        refaults: st.vm.memory.stats.faultsSwapIn,
+        // faults on frames the host had discarded (reporting, balloon) or swapped out
+        refaults: st.vm.memory.stats.refaults + st.vm.memory.stats.faultsSwapIn,
         workload_s: st.workloadNs / 1e9,
         cpu_busy_s: st.vm.stats.cpuBusyNs / 1e9,
         oom_kills: vs[abi.VM_OOM_KILL],

@@ -54,11 +54,21 @@ describe("model engine runner", () => {
     expect(b.series.rows).toEqual(a.series.rows);
   });
 
-  it("refuses what it cannot run yet with the reason (reporting's device side)", () => {
-    const s = parseScenario(readFileSync(join(root, "scenarios/reporting-600m.yaml"), "utf8"), "r.yaml");
-    const r = resolveScenario(s, "reporting", "r.yaml");
-    expect(modelEngine.unsupported?.(r)).toMatch(/free page reporting/);
-    expect(() => modelEngine.runScenario(r)).toThrow(/not yet supported by the engine: .*free page reporting/);
+  it("refuses what it cannot run yet with the reason (migration)", () => {
+    const s = parseScenario(readFileSync(join(root, "scenarios/migrate-hinting.yaml"), "utf8"), "m.yaml");
+    const r = resolveScenario(s, "none", "m.yaml");
+    expect(modelEngine.unsupported?.(r)).toMatch(/migrate/);
+    expect(() => modelEngine.runScenario(r)).toThrow(/not yet supported by the engine: .*migrate/);
+  });
+
+  it("reporting: host RSS starts falling about 2 s after the free and most of the 600 MiB returns", async () => {
+    const r = await run(readFileSync(join(root, "scenarios/reporting-600m.yaml"), "utf8"), "reporting");
+    expect(r.valid).toBe(true);
+    const free = r.events.find((e) => e.label === "free")?.t_s ?? NaN;
+    const held = at(r, "host.rss_bytes", free);
+    expect(at(r, "host.rss_bytes", free + 1.8)).toBe(held);
+    expect(held - at(r, "host.rss_bytes", free + 2.5)).toBeGreaterThan(32 * MiB);
+    expect(held - at(r, "host.rss_bytes", free + 10)).toBeGreaterThan(500 * MiB);
   });
 
   it("balloon: a target inflates the balloon, host RSS falls by the touched pages it takes; without a balloon the command is skipped", async () => {
