@@ -54,3 +54,7 @@ export {
 export type { ReportingTunables, HintConsumer, HintingOptions, HintingStatus } from "./virtio/balloon/index.js";
 export { MigrationHintConsumer } from "./migration/hint_consumer.js";
 export type { HintedRange } from "./migration/hint_consumer.js";
+
+// Scenarios, modes, the model engine runner; comparison, report and trace overlay.
+export * from "./scenario/index.js";
+export * from "./report/index.js";

@@ -163,8 +163,9 @@ export function mmInit(): void {
 
 /**
  * online_pages: adds [start, start + count) (pageblock aligned, frames PT_RESERVED or PT_OFFLINE)
- * to zone `z`: extends its span, tags the pageblocks MOVABLE, frees the frames to the TAIL in
- * max-order aligned chunks, recomputes watermarks and pcp sizes. Returns OK or E_*.
+ * to zone `z`: extends its span, tags the pageblocks MOVABLE, hands the frames in max-order
+ * aligned chunks to the online page callback (default genericOnlinePage: free to the TAIL, count
+ * as managed), recomputes watermarks and pcp sizes. Returns OK or E_*.
  */
 export function onlinePages(start: u32, count: u32, z: u32): i32 {
   if (z >= NR_ZONES || count == 0) return E_INVAL;
@@ -184,11 +185,45 @@ export function onlinePages(start: u32, count: u32, z: u32): i32 {
     const a = PAGEBLOCK + <usize>(p >> PAGEBLOCK_ORDER);
     store<u8>(a, (load<u8>(a) & ~(<u8>0x07)) | <u8>MT_MOVABLE); // memmap_init_range: MIGRATE_MOVABLE
   }
-  freeRangeCore(z, start, end);
+  // online_pages_range: max-order aligned chunks through the online_page_callback.
+  let p = start;
+  while (p < end) {
+    let order: u32 = <u32>ctz(p);
+    if (order > MAX_ORDER) order = MAX_ORDER;
+    while (p + (<u32>1 << order) > end) order--;
+    onlinePageCallback(p, order);
+    p += <u32>1 << order;
+  }
   setupPerZoneWmarks();
   for (let i: u32 = 0; i < NR_ZONES; i++) zonePcpUpdate(i);
   return OK;
 }
+
+/** online_page_callback_t: decides what happens to each onlined 2^order chunk. */
+export type OnlinePageFn = (pfn: u32, order: u32) => void;
+let onlinePageCallback: OnlinePageFn = genericOnlinePage;
+
+/**
+ * generic_online_page: the chunk's frames (PT_RESERVED / PT_OFFLINE) join the buddy at the TAIL
+ * and count as managed pages. virtio-mem also calls it to online fake-offline pages later.
+ */
+export function genericOnlinePage(pfn: u32, order: u32): void {
+  if (order > MAX_ORDER || <u64>pfn + (<u64>1 << order) > <u64>nrFrames || pfn < FIRMWARE_FRAMES) return;
+  const end = pfn + (<u32>1 << order);
+  for (let p = pfn; p < end; p++) {
+    const t = load<u8>(PFLAGS + <usize>p) & PT_MASK;
+    if (t != PT_RESERVED && t != PT_OFFLINE) return; // misuse: never free frames someone owns
+  }
+  freeRangeCore(pfnZone(pfn), pfn, end);
+}
+
+/**
+ * set_online_page_callback: virtio-mem keeps unplugged parts of an onlined memory block out of
+ * the buddy (fake offline: not managed) by registering its own callback.
+ */
+export function setOnlinePageCallback(fn: OnlinePageFn): void { onlinePageCallback = fn; }
+/** restore_online_page_callback */
+export function restoreOnlinePageCallback(): void { onlinePageCallback = genericOnlinePage; }
 
 /**
  * offline_pages bookkeeping: every frame of [start, start + count) must be in a free buddy

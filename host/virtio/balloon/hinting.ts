@@ -181,12 +181,10 @@ export class FreePageHinting implements BalloonQueueHandler {
       if (!q.ready) continue; // the device was reset meanwhile
       this.handleChain(dev, chain);
       q.pushUsed(chain.head, 0);
+      dev.countMetric("used_count");
       queues.add(q);
     }
-    for (const q of queues) {
-      dev.countMetric("used_count");
-      dev.interrupt(q);
-    }
+    for (const q of queues) dev.interrupt(q);
   }
 
   // ======================================================================= BalloonQueueHandler

@@ -8,6 +8,11 @@ import type { MetricsRegistry } from "../../metrics/registry.js";
 import { registerVirtioMetrics } from "../metrics.js";
 import type { VirtioBalloon } from "./device.js";
 import { STAT_NAMES } from "./stats.js";
+import { REPORTING_METRIC_HELP } from "./reporting.js";
+import { HINTING_METRIC_HELP } from "./hinting.js";
+
+/** Help of the counters the reporting_vq / free_page_vq handlers keep. */
+const HANDLER_METRIC_HELP: Record<string, string> = { ...REPORTING_METRIC_HELP, ...HINTING_METRIC_HELP };
 
 const PAGE = abi.PAGE_SIZE;
 
@@ -51,7 +56,7 @@ export function registerBalloonMetrics(r: MetricsRegistry, scope: string, dev: V
   const extra = Object.keys(dev.metrics).map((k) => k.slice(dev.name.length + 1))
     .filter((s) => !r.has(p + s));
   for (const m of extra) {
-    const help = (BALLOON_METRIC_HELP as Record<string, string>)[m] ?? `balloon queue handler counter ${m}`;
+    const help = (BALLOON_METRIC_HELP as Record<string, string>)[m] ?? HANDLER_METRIC_HELP[m] ?? `balloon queue handler counter ${m}`;
     r.computed(p + m, "counter", `balloon: ${help}`, () => dev.metric(m));
   }
   const ram = dev.guestMemory.frames * PAGE;
