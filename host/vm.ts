@@ -127,6 +127,7 @@ export class Vm implements InterruptSink {
   bus: VirtioBusLike = NULL_BUS;
 
   private busyUntil = 0;
+  private halted = false;
   private inGuest = false;
   private entryStart = 0;
   private readonly timers = new Map<number, EventHandle>();
@@ -163,6 +164,8 @@ export class Vm implements InterruptSink {
   get costs(): CostModel { return this.memory.costs; }
   /** The vCPU is busy until this simulated time (end of the last guest entry). */
   get busyUntilNs(): number { return this.busyUntil; }
+  /** True once the guest panicked (halt()): no timers or interrupts run any more. */
+  get isHalted(): boolean { return this.halted; }
   /** True while a guest entry runs (host code called from a VM exit). */
   get inGuestEntry(): boolean { return this.inGuest; }
 
@@ -199,6 +202,17 @@ export class Vm implements InterruptSink {
     return ns;
   }
 
+  /**
+   * The guest panicked: like QEMU's pvpanic "guest-panicked" state, the vCPU stops, so armed
+   * timers and pending interrupts never run; guest memory (and host RSS) stays as it was.
+   * Host code may still read guest state (and validate it) through enter().
+   */
+  halt(): void {
+    this.halted = true;
+    for (const h of this.timers.values()) h.cancel();
+    this.timers.clear();
+  }
+
   /** The guest CPU writes (or reads) frames [pfn, pfn+count); returns accesses refused. */
   touch(pfn: number, count: number, write: boolean): number {
     let r = 0;
@@ -213,6 +227,7 @@ export class Vm implements InterruptSink {
   deliver(label: string, fn: (g: GuestExports) => void, atNs = this.sim.now): EventHandle {
     const handle = new DeferredHandle();
     const run = (): void => {
+      if (this.halted) return;
       if (this.busyUntil > this.sim.now) {
         this.stats.deferredEvents++;
         handle.inner = this.sim.schedule(this.busyUntil, run, label);
@@ -245,7 +260,9 @@ export class Vm implements InterruptSink {
 
   private armTimer(id: number, atNs: number): void {
     this.cancelTimer(id);
+    if (this.halted) return;
     const fire = (): void => {
+      if (this.halted) return;
       if (this.busyUntil > this.sim.now) {
         this.stats.deferredEvents++;
         this.timers.set(id, this.sim.schedule(this.busyUntil, fire, `timer:${id}`));

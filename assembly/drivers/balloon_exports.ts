@@ -8,6 +8,7 @@ import { balloonMovableOpsRegistered } from "./balloon_compaction";
 import {
   balloonProbe, balloonRemove, balloonNumPages, balloonListHead, balloonListCount, balloonQueueIndex,
   balloonPoisonVal, balloonOomNotify, fillBalloon, leakBalloon, balloonSlot,
+  balloonInjectBadPfns, balloonInjectDoubleInflate, balloonInjectCorruptDescriptor,
 } from "./virtio_balloon";
 
 /** Binds the balloon driver to the device in `slot`. Called by the host once after plugging it. */
@@ -53,3 +54,13 @@ export function balloon_migrate_page(oldPfn: u32, newPfn: u32): i32 {
 /** Slot the balloon driver is bound to, -1 if none. */
 export function balloon_slot(): i32 { return balloonSlot(); }
 
+
+/**
+ * Misbehaviour injection (scenario `crash` actions, hostile-guest tests): one malformed inflate
+ * request through the real inflate queue. Each returns what it sent (0: nothing to send) or E_STATE.
+ */
+export function balloon_inject_bad_pfns(): i32 { return balloonInjectBadPfns(); }
+/** Re-inflates the `num` (<= 256) most recently inflated pages. */
+export function balloon_inject_double_inflate(num: u32): i32 { return balloonInjectDoubleInflate(num); }
+/** An inflate descriptor of 6 bytes (not a multiple of 4). */
+export function balloon_inject_corrupt_descriptor(): i32 { return balloonInjectCorruptDescriptor(); }

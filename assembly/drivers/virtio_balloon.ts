@@ -485,3 +485,49 @@ export function balloonMigratePage(oldPfn: u32, newPfn: u32): i32 {
 
 /** Pages on the balloon list (== numPages unless compaction holds one isolated). */
 export function balloonListCount(): u32 { return pagesList == 0 ? 0 : listCount(pagesList); }
+
+// ---- misbehaviour injection (scenario `crash` actions) -----------------------------------------
+// A buggy or hostile guest driver, for the device's robustness paths: each sends one malformed
+// inflate request through the real queue (the device must count it in its *_fails/metrics and go
+// on). Between entries: the size work is not running, so the request array is free to reuse.
+
+/** Sends `pfns` PFNs from the array as one inflate request; E_STATE when no balloon is bound. */
+function injectInflate(): i32 {
+  if (!bound || inflateVq === null || balloonLocked) return E_STATE;
+  const rc = tellHost(changetype<Virtqueue>(inflateVq));
+  numPfns = 0;
+  return rc;
+}
+
+/** An inflate request naming PFNs outside guest RAM (nrFrames and 0xffffffff). Returns PFNs sent. */
+export function balloonInjectBadPfns(): i32 {
+  if (!bound || balloonLocked) return E_STATE;
+  numPfns = 0;
+  appendPfn(nrFrames);
+  appendPfn(0xffffffff);
+  const rc = injectInflate();
+  return rc == OK ? 2 : rc;
+}
+
+/** Re-sends the `num` most recently inflated PFNs on the inflate queue. Returns PFNs sent (0: balloon empty). */
+export function balloonInjectDoubleInflate(num: u32): i32 {
+  if (!bound || balloonLocked) return E_STATE;
+  if (num > VIRTIO_BALLOON_ARRAY_PFNS_MAX) num = VIRTIO_BALLOON_ARRAY_PFNS_MAX;
+  numPfns = 0;
+  for (let pfn = listHead(pagesList); pfn != NIL && numPfns < num; pfn = getNext(pfn)) appendPfn(pfn);
+  const n = numPfns;
+  if (n == 0) return 0;
+  const rc = injectInflate();
+  return rc == OK ? <i32>n : rc;
+}
+
+/** An inflate descriptor whose length (6 bytes) is not a multiple of 4. Returns 1. */
+export function balloonInjectCorruptDescriptor(): i32 {
+  if (!bound || inflateVq === null || balloonLocked) return E_STATE;
+  const vq = changetype<Virtqueue>(inflateVq);
+  const rc = vqAddOutbuf(vq, pfnsGpa, 6, TOKEN_PFNS);
+  if (rc != OK) return rc;
+  vqKick(vq);
+  while (vqGetBuf(vq) != NIL) {}
+  return 1;
+}

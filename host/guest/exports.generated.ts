@@ -78,6 +78,9 @@ export interface GuestExports {
   balloon_leak(num: number): number;
   balloon_migrate_page(oldPfn: number, newPfn: number): number;
   balloon_slot(): number;
+  balloon_inject_bad_pfns(): number;
+  balloon_inject_double_inflate(num: number): number;
+  balloon_inject_corrupt_descriptor(): number;
   page_reporting_state(): number;
   page_reporting_order(): number;
   page_reporting_capacity(): number;

@@ -4,7 +4,9 @@
 // cache, raises its anonymous memory in four steps over its run time, frees it at the end and
 // writes its object file; then one link step. Unit sizes and times vary by ±jitter (seeded).
 // Model: compile CPU time is not charged to the vCPU (one vCPU timeline per VM); only the
-// memory work is, so slowdown comes from allocation, faults and refaults, not from scheduling.
+// memory work is. A unit's phases run one after another (runner.ts), each after the previous
+// phase's memory work finished, so allocation, faults, refaults, reclaim and device work on the
+// vCPU delay the unit: that is the build's guest slowdown (docs/scenarios.md).
 
 import type { Rng } from "../sim/rng.js";
 

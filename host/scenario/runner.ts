@@ -3,7 +3,8 @@
 // events (workload steps are guest entries and block the script for the time they take; waits
 // block; the run ends at `duration` or when every script ended); metrics are sampled every
 // `sample`. Model: what the engine cannot run yet (devices, some actions) is refused up front
-// by unsupported(), with the reason, never silently skipped.
+// by unsupported(), with the reason, never silently skipped. Injected guest misbehaviour
+// (`crash`) is counted by the device and in the summary, never thrown.
 
 import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
@@ -22,7 +23,13 @@ import { autoBalloonTarget } from "./auto_balloon.js";
 
 /** Timeline actions the engine runs today; the others wait for their mechanisms. */
 const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set(["anon.touch", "anon.alloc", "anon.free", "file.read", "file.write",
-  "kernel.alloc", "kernel.free", "hold", "wait", "build", "replay", "drop-caches", "balloon", "stats-interval"]);
+  "kernel.alloc", "kernel.free", "fragment", "hold", "wait", "build", "replay", "drop-caches", "balloon", "stats-interval", "crash"]);
+/** keepEvery for keep = 0: the seeded phase in [0, 2^31 − 1) almost never falls below the guest's frame count, so nothing is kept. */
+const KEEP_NONE = 0x7fffffff;
+/** Guest process that owns the pages a `fragment` step keeps (the other timeline steps use no process). */
+const FRAGMENT_PID = 0;
+/** Pages a `balloon-double-inflate` / `touch-inflated` crash re-sends or touches (most recently inflated first). */
+const CRASH_PAGES = 16;
 /** Stop a run that has not ended after this much simulated time (a stalled script is a bug): 30 days. */
 const MAX_SIM_NS = 30 * 86400e9;
 const PROGRESS_EVERY_SAMPLES = 64;
@@ -64,6 +71,12 @@ interface VmState {
   steps: ScriptStep[];
   workloadNs: number;
   done: boolean;
+  /** A `guest-panic` crash: the script ended there and the guest's vCPU stopped. */
+  panicked: boolean;
+  /** Pages the fragmenter kept (owned by FRAGMENT_PID until `anon.free` of everything). */
+  fragmentKeptPages: number;
+  /** `crash` actions injected (misbehaviours sent, panics). */
+  crashes: number;
 }
 
 class ScenarioRun {
@@ -95,12 +108,16 @@ class ScenarioRun {
         balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
       }
       this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [],
-        workloadNs: 0, done: false });
+        workloadNs: 0, done: false, panicked: false, fragmentKeptPages: 0, crashes: 0 });
     }
     this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
     // columns of mechanisms the host does not have (yet) read as 0
     this.readers = this.columns.slice(1).map((id) => (this.host.metrics.has(id) ? this.host.metrics.reader(id) : () => 0));
+    this.estimatedEndS = estimateEndNs(s) / 1e9;
   }
+
+  /** Expected end of the run (estimateEndNs), for progress bars. */
+  private readonly estimatedEndS: number;
 
   run(): RunResult {
     const sim = this.host.sim;
@@ -137,7 +154,9 @@ class ScenarioRun {
     for (const r of this.readers) row.push(r());
     this.rows.push(row);
     if (this.rows.length % PROGRESS_EVERY_SAMPLES === 0) {
-      this.opts.onProgress?.(this.host.sim.now / 1e9, this.s.durationNs === null ? null : this.s.durationNs / 1e9);
+      const now = this.host.sim.now / 1e9;
+      // the estimate ignores the time memory work takes: never report an end already passed
+      this.opts.onProgress?.(now, Math.max(now, this.estimatedEndS));
     }
   }
 
@@ -172,6 +191,7 @@ class ScenarioRun {
   /** Schedules step `i` of a VM's script (not before its `at`). */
   private next(st: VmState, i: number): void {
     const sim = this.host.sim;
+    if (st.panicked) return;
     if (i >= st.steps.length) {
       if (!st.done) { st.done = true; this.running--; }
       return;
@@ -184,6 +204,7 @@ class ScenarioRun {
   private guest(st: VmState, label: string, fn: (g: GuestExports) => void, then?: () => void, countWork = true, atNs = this.host.sim.now): void {
     const sim = this.host.sim;
     const run = (): void => {
+      if (st.panicked) return;
       if (st.vm.busyUntilNs > sim.now) { sim.schedule(st.vm.busyUntilNs, run, label); return; }
       const ns = st.vm.enter(label, fn);
       if (countWork) st.workloadNs += ns;
@@ -214,7 +235,17 @@ class ScenarioRun {
         this.guest(st, a.do, (g) => { st.anon.push(...d.alloc(g, a.size, abi.GFP_MOVABLE, a.do === "anon.touch")); }, cont);
         return;
       case "anon.free":
-        this.guest(st, a.do, (g) => { d.free(g, st.anon, a.size ?? Infinity); }, cont);
+        this.guest(st, a.do, (g) => {
+          d.free(g, st.anon, a.size ?? Infinity);
+          // "all anonymous memory" includes what the fragmenter kept: its process exits
+          if (a.size === undefined && st.fragmentKeptPages > 0) { g.wl_process_exit(FRAGMENT_PID); st.fragmentKeptPages = 0; }
+        }, cont);
+        return;
+      case "fragment":
+        this.fragment(st, a, index, cont);
+        return;
+      case "crash":
+        this.crash(st, a.kind, i);
         return;
       case "kernel.alloc":
         this.guest(st, a.do, (g) => { st.kernel.push(...d.alloc(g, a.size, abi.GFP_KERNEL, true, a.order ?? 0)); }, cont);
@@ -262,21 +293,31 @@ class ScenarioRun {
     const t0 = sim.now;
     let nextUnit = 0;
     let running = 0;
-    // one unit (or the link step): read, raise anon in ANON_STEPS steps, free, write
+    // one unit (or the link step): read, raise anon in ANON_STEPS steps, free, write. Its phases
+    // run in order, each one compile slice after the previous phase's guest entry finished: a
+    // job waits for its own memory work (faults, refaults, reclaim) and for a vCPU busy with
+    // other guest work (reporting, balloon), so that work lengthens the build (guest slowdown).
     const runUnit = (timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
-      const start = sim.now;
       const blocks: Block[] = [];
-      if (readBytes > 0) this.guest(st, "build:read", (g) => d.cacheFile(g, readBytes), undefined, false);
+      const slice = timeNs / ANON_STEPS;
+      const phases: { label: string; computeNs: number; fn: (g: GuestExports) => void }[] = [];
+      if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => d.cacheFile(g, readBytes) });
       for (let k = 0; k < ANON_STEPS; k++) {
-        this.guest(st, "build:anon", (g) => { blocks.push(...d.alloc(g, anonBytes / ANON_STEPS, abi.GFP_MOVABLE, true)); },
-          undefined, false, start + (k * timeNs) / ANON_STEPS);
+        phases.push({ label: "build:anon", computeNs: k === 0 ? 0 : slice,
+          fn: (g) => { blocks.push(...d.alloc(g, anonBytes / ANON_STEPS, abi.GFP_MOVABLE, true)); } });
       }
-      this.guest(st, "build:end", (g) => { d.free(g, blocks); if (writeBytes > 0) d.cacheFile(g, writeBytes); }, after, false, start + timeNs);
+      phases.push({ label: "build:end", computeNs: slice, fn: (g) => { d.free(g, blocks); if (writeBytes > 0) d.cacheFile(g, writeBytes); } });
+      const phase = (k: number, atNs: number): void => {
+        this.guest(st, phases[k].label, phases[k].fn, () => {
+          const endNs = st.vm.busyUntilNs; // this entry's end
+          if (k + 1 < phases.length) phase(k + 1, endNs + phases[k + 1].computeNs);
+          else sim.schedule(endNs, after, "build:unit-done");
+        }, false, atNs);
+      };
+      phase(0, sim.now);
     };
     const link = (): void => {
-      runUnit(b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => {
-        sim.schedule(Math.max(sim.now, st.vm.busyUntilNs), () => { st.workloadNs += sim.now - t0; done(); }, "build:done");
-      });
+      runUnit(b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => { st.workloadNs += sim.now - t0; done(); });
     };
     const startNext = (): void => {
       if (nextUnit >= units.length) { if (running === 0) link(); return; }
@@ -285,6 +326,59 @@ class ScenarioRun {
       runUnit(u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => { running--; startNext(); });
     };
     for (let j = 0; j < Math.min(b.jobs, units.length); j++) startNext();
+  }
+
+  /**
+   * The guest's fragmenter (assembly/workload/fragment.ts): allocates `size` in order-0 movable
+   * pages, frees them in a seeded random order except about `keep` of them, spread evenly (one
+   * page in round(1/keep) by pfn), so most pageblocks it touched keep pinned pages.
+   */
+  private fragment(st: VmState, a: Extract<Action, { do: "fragment" }>, index: number, cont: () => void): void {
+    const keep = a.keep ?? DEFAULTS.fragmentKeep;
+    const keepEvery = keep > 0 ? Math.max(1, Math.round(1 / keep)) : KEEP_NONE;
+    const seed = this.host.rng.fork(`fragment:${st.vm.name}:${index}`).nextU32();
+    const pages = Math.ceil(a.size / abi.PAGE_SIZE);
+    this.guest(st, "fragment", (g) => {
+      const kept = g.wl_fragment(FRAGMENT_PID, pages, keepEvery, seed, false);
+      if (kept > 0) st.fragmentKeptPages += kept;
+    }, cont);
+  }
+
+  /**
+   * Injected guest misbehaviour (the hostile-guest cases of tests/balloon): the device counts it
+   * in its *_fails / inflate_twice_pfns / inflated_touch_count metrics and goes on. A kind that
+   * finds nothing to act on (no balloon, an empty balloon) counts as a skipped action.
+   */
+  private crash(st: VmState, kind: Extract<Action, { do: "crash" }>["kind"], i: number): void {
+    if (kind === "guest-panic") {
+      // pvpanic: the vCPU stops for good; memory stays; the rest of this VM's script never runs
+      st.crashes++;
+      st.skipped += st.steps.length - i - 1;
+      st.panicked = true;
+      st.vm.halt();
+      if (!st.done) { st.done = true; this.running--; }
+      return;
+    }
+    const cont = this.continueAfterEntry(st, i);
+    if (!st.balloon) { st.skipped++; this.next(st, i + 1); return; }
+    const next = st.vm.guest.views.next;
+    const inject = (g: GuestExports): number => {
+      switch (kind) {
+        case "balloon-bad-pfn": return g.balloon_inject_bad_pfns();
+        case "balloon-double-inflate": return g.balloon_inject_double_inflate(CRASH_PAGES);
+        case "descriptor-corrupt": return g.balloon_inject_corrupt_descriptor();
+        case "touch-inflated": {
+          // writes to pages still in the balloon (no deflate first): the device's trap counts them
+          let n = 0;
+          for (let pfn = g.balloon_list_head(); pfn !== abi.NIL && n < CRASH_PAGES; pfn = next[pfn]) {
+            g.hw_access_range(pfn, 1, true);
+            n++;
+          }
+          return n;
+        }
+      }
+    };
+    this.guest(st, `crash:${kind}`, (g) => { if (inject(g) > 0) st.crashes++; else st.skipped++; }, cont);
   }
 
   private replay(st: VmState, a: Extract<Action, { do: "replay" }>, done: () => void): void {
@@ -316,6 +410,7 @@ class ScenarioRun {
     for (const st of this.states) {
       const vs = st.vm.guest.views.vmstat;
       const n = st.vm.name;
+      const b = st.balloon;
       vms[n] = {
         host_rss_bytes: st.vm.rssBytes,
         peak_host_rss_bytes: peak(`${n}.rss_bytes`),
@@ -333,6 +428,13 @@ class ScenarioRun {
         page_cache_bytes: st.driver.fileBytes,
         workload_alloc_fails: st.driver.oomFails,
         access_fails: st.driver.accessFails,
+        free_huge_bytes: freeHugeBytes(st.vm.guest.exports),
+        // injected misbehaviour and how the device counted it
+        crashes: st.crashes,
+        guest_panicked: st.panicked ? 1 : 0,
+        balloon_fails: b ? BALLOON_FAIL_METRICS.reduce((sum, m) => sum + b.device.metric(m), 0) : 0,
+        balloon_inflate_twice_pfns: b ? b.device.metric("inflate_twice_pfns") : 0,
+        balloon_inflated_touches: b ? b.device.metric("inflated_touch_count") : 0,
       };
     }
     return {
@@ -346,5 +448,56 @@ class ScenarioRun {
         oom_events: this.host.oomEvents.value },
       vms,
     };
+  }
+}
+
+/** The balloon device's `*_fails` counters (host/virtio/balloon/metrics.ts). */
+const BALLOON_FAIL_METRICS = ["inflate_fails", "deflate_fails", "pfn_fails", "stats_fails"] as const;
+
+/**
+ * Free guest memory in blocks of at least pageblock order (2 MiB): what a huge page allocation
+ * can get without compaction (/proc/buddyinfo columns 9 and 10). Reads the buddy's counters only.
+ */
+function freeHugeBytes(g: GuestExports): number {
+  let pages = 0;
+  for (let z = 0; z < abi.NR_ZONES; z++) {
+    for (let o = abi.PAGEBLOCK_ORDER; o <= abi.MAX_ORDER; o++) pages += g.mm_nr_free(z, o, abi.NR_MIGRATETYPES) * 2 ** o;
+  }
+  return pages * abi.PAGE_SIZE;
+}
+
+/**
+ * When the run is expected to end (ns), for progress bars: `duration` if set, else the latest VM
+ * script end counting `at`, waits and holds, build time (units × unitTime ÷ jobs, at least one
+ * unit, plus the link) and the last row of replayed traces. Guest memory work is not counted (it
+ * is short next to these), so the run may end a little later.
+ */
+export function estimateEndNs(s: ResolvedScenario): number {
+  if (s.durationNs !== null) return s.durationNs;
+  let end = 0;
+  for (const steps of Object.values(s.scripts)) {
+    let t = 0;
+    for (const { atNs, action: a } of steps) {
+      t = Math.max(t, atNs ?? 0);
+      if (a.do === "wait" || a.do === "hold") t += a.for;
+      else if (a.do === "build") {
+        const b = a.build;
+        t += Math.max(b.unitTime, (b.units * b.unitTime) / b.jobs) + (b.linkTime ?? 0);
+      } else if (a.do === "replay") t += replayLengthNs(s, a);
+      else if (a.do === "crash" && a.kind === "guest-panic") break;
+    }
+    end = Math.max(end, t);
+  }
+  return end;
+}
+
+function replayLengthNs(s: ResolvedScenario, a: Extract<Action, { do: "replay" }>): number {
+  const text = s.files[a.file];
+  if (text === undefined) return 0;
+  try {
+    const tS = parseDemandTrace(text, a.file, a.timeColumn, a.bytesColumn, a.scale).tS;
+    return tS.length ? tS[tS.length - 1] * 1e9 : 0;
+  } catch {
+    return 0; // the run itself reports the bad file
   }
 }

@@ -52,4 +52,17 @@ describe("comparison metrics", () => {
     expect(ms[1].migrationBytes).toBeLessThan(ms[0].migrationBytes ?? 0);
     expect(formatTable(ms)).toContain("migrated MiB");
   });
+  it("slowdown: each VM against itself in the baseline, the worst one counts (a slower small VM is not hidden by a longer one)", () => {
+    const s = parseScenario(readFileSync(join(root, "scenarios/balloon-512m.yaml"), "utf8"), "b.yaml");
+    const runs = ["none", "balloon", "balloon-oom"].map((mode) => ({ mode, ...fakeRun(resolveScenario(s, mode, "f")) }));
+    const set = (k: number, idle: number, busy: number) => { runs[k].summary.vms.idle.workload_s = idle; runs[k].summary.vms.busy.workload_s = busy; };
+    set(0, 10, 100);
+    set(1, 15, 100); // idle VM 50 % slower, the longest workload unchanged
+    set(2, 9, 90);
+    const [none, balloon, oom] = compareRuns(runs);
+    expect(none.slowdownPct).toBeNull();
+    expect(balloon.slowdownPct).toBeCloseTo(50, 9);
+    expect(balloon.workloadS).toBe(100);
+    expect(oom.slowdownPct).toBeCloseTo(-10, 9);
+  });
 });

@@ -1,20 +1,28 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadGuestModuleFromFile } from "../../host/node.js";
 import { column } from "../../host/scenario/engine.js";
 import { parseScenario } from "../../host/scenario/load.js";
 import { resolveScenario } from "../../host/scenario/resolve.js";
-import { modelEngine } from "../../host/scenario/runner.js";
+import { estimateEndNs, modelEngine } from "../../host/scenario/runner.js";
+import { compareRuns } from "../../host/report/compare.js";
+import { cli } from "../cli/helpers.js";
 import type { RunResult } from "../../host/scenario/engine.js";
 
 const MiB = 2 ** 20;
 const root = join(import.meta.dirname, "../..");
 
-async function run(text: string, mode = "as-written", files: Record<string, string> = {}): Promise<RunResult> {
+const resolve = (text: string, mode = "as-written", files: Record<string, string> = {}) => {
   const r = resolveScenario(parseScenario(text, "t.yaml"), mode, "t.yaml");
   r.files = files;
-  return modelEngine.runScenario(r);
+  return r;
+};
+
+async function run(text: string, mode = "as-written", files: Record<string, string> = {},
+  onProgress?: (simS: number, endS: number | null) => void): Promise<RunResult> {
+  return modelEngine.runScenario(resolve(text, mode, files), { onProgress });
 }
 
 const at = (res: RunResult, id: string, tS: number) => {
@@ -143,5 +151,142 @@ timeline:
     const r = await run(SMALL.replace("sample: 500ms", "sample: 500ms\nduration: 2s") + "  - { do: wait, for: 10s }\n");
     expect(r.stoppedAtS).toBe(2);
     expect(r.stopReason).toBe("duration reached");
+  });
+  it("fragment: kept pages pin pageblocks (free 2 MiB blocks fall far more than free memory); anon.free of everything releases them", async () => {
+    const base = SMALL;
+    const idle = await run(base + "  - { do: wait, for: 1s }\n");
+    const frag = await run(base + "  - { do: fragment, size: 128MiB, keep: 0.125 }\n");
+    const back = await run(base + "  - { do: fragment, size: 128MiB, keep: 0.125 }\n  - { do: anon.free }\n");
+    for (const r of [idle, frag, back]) expect(r.valid).toBe(true);
+    const [i, f, b] = [idle, frag, back].map((r) => r.summary.vms.a);
+    // 1 page in 8 of 128 MiB kept = 16 MiB (plus per-CPU lists), but every 2 MiB block the fragmenter got keeps some
+    expect((i.guest_free_bytes - f.guest_free_bytes) / MiB).toBeGreaterThan(15);
+    expect((i.guest_free_bytes - f.guest_free_bytes) / MiB).toBeLessThan(21);
+    expect((i.free_huge_bytes - f.free_huge_bytes) / MiB).toBeGreaterThan(100);
+    // everything is free again (some of it on the per-CPU lists, outside nr_free)
+    expect((i.guest_free_bytes - b.guest_free_bytes) / MiB).toBeLessThan(4);
+    // (huge blocks re-merge only as the per-CPU lists drain: not by the end of this short run)
+    expect(b.free_huge_bytes).toBeGreaterThanOrEqual(f.free_huge_bytes);
+  });
+
+  const BALLOONED = `
+description: "Covers: x. Scenario: y."
+seed: 3
+sample: 500ms
+host: { ram: 2GiB }
+vms: [{ name: a, memory: 128MiB, devices: { balloon: {} } }]
+timeline:
+  - { do: anon.touch, size: 48MiB }
+  - { do: anon.free }
+  - { do: balloon, target: 80MiB }
+  - { do: wait, for: 2s }
+`;
+
+  it("crash: each balloon misbehaviour is counted by the device (fails, twice, touches), never thrown; without a balloon it is skipped", async () => {
+    const text = BALLOONED + ["balloon-bad-pfn", "balloon-double-inflate", "descriptor-corrupt", "touch-inflated"]
+      .map((k) => `  - { do: crash, kind: ${k} }\n`).join("") + "  - { do: wait, for: 1s }\n";
+    const r = await run(text, "balloon");
+    expect(r.valid).toBe(true);
+    const a = r.summary.vms.a;
+    expect(a.balloon_actual_bytes).toBe(48 * MiB);
+    expect(a.crashes).toBe(4);
+    expect(a.skipped_actions).toBe(0);
+    // 2 PFNs outside RAM (pfn_fails) + 1 chain of 6 bytes (inflate_fails)
+    expect(a.balloon_fails).toBe(3);
+    expect(a.balloon_inflate_twice_pfns).toBe(16);
+    expect(a.balloon_inflated_touches).toBe(16);
+    const none = await run(text, "none");
+    expect(none.valid).toBe(true);
+    expect(none.summary.vms.a.crashes).toBe(0);
+    expect(none.summary.vms.a.skipped_actions).toBe(5); // the balloon target and the four crashes
+  });
+
+  it("crash guest-panic: the VM stops (rest of its script skipped, memory kept), the other VM runs on", async () => {
+    const r = await run(`
+description: "Covers: x. Scenario: y."
+seed: 1
+sample: 500ms
+host: { ram: 2GiB }
+vms: [{ name: a, memory: 128MiB }, { name: b, memory: 128MiB }]
+timeline:
+  - { do: anon.touch, size: 32MiB }
+  - { vm: a, do: crash, kind: guest-panic }
+  - { do: anon.free }
+  - { do: wait, for: 2s }
+`);
+    expect(r.valid).toBe(true);
+    const { a, b } = r.summary.vms;
+    expect(a.guest_panicked).toBe(1);
+    expect(b.guest_panicked).toBe(0);
+    expect(a.skipped_actions).toBe(2);
+    expect(a.guest_free_bytes).toBeLessThan(b.guest_free_bytes - 30 * MiB);
+    expect(r.stoppedAtS).toBeGreaterThan(2);
+  });
+
+  it("estimateEndNs: at, waits, build units × unitTime ÷ jobs + link, replay end; a panic ends the script; duration wins", () => {
+    const csv = "t_s,bytes\n0,0\n3,4096\n";
+    const text = SMALL + `  - { at: 2s, do: wait, for: 1s }
+  - { do: build, build: { jobs: 2, units: 8, unitTime: 1s, unitAnon: 1MiB, linkTime: 1s } }
+  - { do: replay, file: d.csv }
+  - { do: anon.touch, size: 1MiB }
+  - { do: crash, kind: guest-panic }
+  - { do: wait, for: 100s }
+`;
+    expect(estimateEndNs(resolve(text, "as-written", { "d.csv": csv }))).toBe((2 + 1 + 4 + 1 + 3) * 1e9);
+    expect(estimateEndNs(resolve(text.replace("sample: 500ms", "sample: 500ms\nduration: 7s")))).toBe(7e9);
+    // a single unit on many jobs still takes a unit's time
+    expect(estimateEndNs(resolve(SMALL + "  - { do: build, build: { jobs: 16, units: 2, unitTime: 3s, unitAnon: 1MiB } }\n"))).toBe(3e9);
+  });
+
+  it("progress: without duration the end passed to onProgress is the estimate (not now + 1 s)", async () => {
+    const calls: [number, number | null][] = [];
+    await run(SMALL.replace("sample: 500ms", "sample: 100ms") + "  - { do: wait, for: 10s }\n", "as-written", {}, (t, e) => calls.push([t, e]));
+    expect(calls.length).toBeGreaterThan(0);
+    for (const [t, e] of calls) {
+      expect(t).toBeLessThan(10);
+      expect(e).toBe(10);
+    }
+  });
+
+  it("guest slowdown: with reporting the build refaults discarded pages and takes longer than with none", async () => {
+    const text = `
+description: "Covers: x. Scenario: y."
+seed: 5
+sample: 500ms
+host: { ram: 4GiB }
+vms: [{ name: a, memory: 512MiB, vcpus: 2, devices: { balloon: { freePageReporting: { delay: 200ms } } } }]
+timeline:
+  - { do: build, build: { jobs: 2, units: 16, unitTime: 400ms, unitAnon: 48MiB, unitRead: 2MiB, unitWrite: 1MiB } }
+`;
+    const runs = [];
+    for (const mode of ["none", "reporting"]) runs.push({ mode, ...(await run(text, mode)) });
+    const [none, rep] = runs.map((r) => r.summary.vms.a);
+    expect(rep.refaults).toBeGreaterThan(none.refaults);
+    expect(rep.cpu_busy_s).toBeGreaterThan(none.cpu_busy_s);
+    const m = compareRuns(runs);
+    expect(m[0].slowdownPct).toBeNull();
+    expect(m[1].slowdownPct).toBeGreaterThan(0);
+    // the build's time is its compile time (16 × 0.4 s ÷ 2 jobs) plus memory work
+    expect(none.workload_s).toBeGreaterThan(16 * 0.4 / 2);
+  });
+
+  it("compare (model engine) runs none, balloon, hinting and reporting valid; the balloon target takes memory only with a balloon", async () => {
+    const d = mkdtempSync(join(tmpdir(), "guestmem-runner-"));
+    const file = join(d, "small.yaml");
+    writeFileSync(file, BALLOONED + "  - { do: balloon, target: 128MiB }\n  - { do: wait, for: 1s }\n");
+    const r = await cli(["compare", file, "--modes", "none,balloon,hinting,reporting", "--out", join(d, "out"), "--quiet"], modelEngine);
+    expect(r.err).not.toMatch(/error|invalid|not yet supported/i);
+    expect(r.code).toBe(0);
+    const cmp = JSON.parse(readFileSync(join(d, "out", "comparison.json"), "utf8")) as { metrics: { mode: string; valid: boolean; footprintGiBMin: number }[] };
+    expect(cmp.metrics.map((m) => [m.mode, m.valid])).toEqual([["none", true], ["balloon", true], ["hinting", true], ["reporting", true]]);
+    const summary = (mode: string) => JSON.parse(readFileSync(join(d, "out", mode, "summary.json"), "utf8")) as RunResult["summary"];
+    const series = (mode: string) => readFileSync(join(d, "out", mode, "series.csv"), "utf8");
+    expect(summary("none").vms.a.skipped_actions).toBe(2);
+    for (const mode of ["balloon", "hinting", "reporting"]) expect(summary(mode).vms.a.skipped_actions).toBe(0);
+    // the balloon inflated to 48 MiB and discarded touched pages: a smaller footprint than none
+    const fp = Object.fromEntries(cmp.metrics.map((m) => [m.mode, m.footprintGiBMin]));
+    expect(fp.balloon).toBeLessThan(fp.none);
+    expect(series("balloon")).not.toBe(series("none"));
+    expect(series("balloon")).toMatch(/,50331648(,|\n)/); // balloon.actual_bytes = 48 MiB at some sample
   });
 });
