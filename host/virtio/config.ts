@@ -29,10 +29,18 @@ export class ConfigSpace {
   constructor(readonly fields: readonly ConfigField[], size?: number) {
     let end = 0;
     for (const f of fields) {
-      if (f.offset % Math.min(f.size, 4) !== 0) throw new ConfigError(`config.${f.name}.offset`, f.offset, `a multiple of ${Math.min(f.size, 4)}`);
+      const width: number = f.size;
+      if (width !== 1 && width !== 2 && width !== 4 && width !== 8) throw new ConfigError(`config.${f.name}.size`, width, "1, 2, 4 or 8 bytes");
+      if (!Number.isInteger(f.offset) || f.offset < 0) throw new ConfigError(`config.${f.name}.offset`, f.offset, "a non-negative integer byte offset");
+      // the driver accesses 1/2/4-byte fields with aligned accesses of their width and 8-byte
+      // fields as two aligned le32 (virtio 1.x §2.5.1), so offsets align to min(size, 4)
+      const align = Math.min(f.size, 4);
+      if (f.offset % align !== 0) throw new ConfigError(`config.${f.name}.offset`, f.offset, `a multiple of ${align} (natural alignment of a ${f.size}-byte field)`);
       if (this.byName.has(f.name)) throw new ConfigError("config.name", f.name, "unique field names");
       for (const g of this.byName.values()) {
-        if (f.offset < g.offset + g.size && g.offset < f.offset + f.size) throw new ConfigError(`config.${f.name}`, f.offset, `no overlap with ${g.name}`);
+        if (f.offset < g.offset + g.size && g.offset < f.offset + f.size) {
+          throw new ConfigError(`config.${f.name}.offset`, f.offset, `no overlap with ${g.name} (bytes ${g.offset}..${g.offset + g.size - 1}); ${f.name} spans ${f.offset}..${f.offset + f.size - 1}`);
+        }
       }
       this.byName.set(f.name, f);
       end = Math.max(end, f.offset + f.size);

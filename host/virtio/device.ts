@@ -8,7 +8,7 @@
 import {
   E_INVAL, E_STATE, VIRTIO_F_VERSION_1, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC,
   VIRTIO_STATUS_ACKNOWLEDGE, VIRTIO_STATUS_DRIVER, VIRTIO_STATUS_DRIVER_OK, VIRTIO_STATUS_FAILED,
-  VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_NEEDS_RESET,
+  VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_NEEDS_RESET, VIRTQ_MAX_SIZE,
 } from "../guest/abi.generated.js";
 import { ConfigError, InvariantError } from "../guest/errors.js";
 import { ConfigSpace, type ConfigField } from "./config.js";
@@ -83,8 +83,9 @@ export abstract class VirtioDevice {
     this.offered = featureWords(opts.features);
     setFeature(this.offered, VIRTIO_F_VERSION_1);
     for (const q of opts.queues) {
-      if (!(q.maxSize >= 1 && q.maxSize <= 32768 && (q.maxSize & (q.maxSize - 1)) === 0)) {
-        throw new ConfigError(`${opts.name}.queues.${q.name}.maxSize`, q.maxSize, "a power of two in [1, 32768]");
+      // split queue sizes are powers of 2, at most 32768 (virtio 1.x §2.7, abi VIRTQ_MAX_SIZE)
+      if (!(Number.isInteger(q.maxSize) && q.maxSize >= 1 && q.maxSize <= VIRTQ_MAX_SIZE && (q.maxSize & (q.maxSize - 1)) === 0)) {
+        throw new ConfigError(`${opts.name}.queues.${q.name}.maxSize`, q.maxSize, `a power of two in [1, ${VIRTQ_MAX_SIZE}] (virtio split queue size)`);
       }
     }
     this.queueSpecs = opts.queues;

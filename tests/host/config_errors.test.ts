@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../host/guest/errors.js";
 import { withCostOverrides } from "../../host/cost-model.js";
 import { Host } from "../../host/host.js";
+import { ConfigSpace, type ConfigField } from "../../host/virtio/config.js";
 import { MIB, newHost } from "../helpers/host.js";
+import { SumDevice } from "../helpers/virtio-sum-device.js";
 
 function configError(fn: () => unknown): ConfigError {
   try { fn(); } catch (e) {
@@ -76,5 +78,46 @@ describe("bad input is a ConfigError naming the field, the value and the expecta
     const vm = newHost().createVm({ name: "r", memBytes: 8 * MIB });
     expect(configError(() => vm.memory.discard(2000, 1000)).field).toBe("discard.range");
     expect(configError(() => vm.memory.startDirtyLog({ clearBitmapShift: 3 })).field).toBe("clearBitmapShift");
+  });
+
+  it("virtio queue maxSize: not a power of two, zero, fractional or above 32768 (split queue, virtio 1.x §2.7)", () => {
+    for (const bad of [0, 3, 100, 2.5, 65536, 32769, -4]) {
+      const e = configError(() => new SumDevice({ maxSize: bad }));
+      expect([e.field, e.value]).toEqual(["vtsum.queues.requestq.maxSize", bad]);
+      expect(e.expected).toBe("a power of two in [1, 32768] (virtio split queue size)");
+      expect(e.message).toContain(`vtsum.queues.requestq.maxSize: got ${bad}, expected a power of two in [1, 32768]`);
+    }
+    for (const ok of [1, 2, 256, 32768]) expect(new SumDevice({ maxSize: ok }).queues.length).toBe(0);
+  });
+
+  it("virtio config space: overlapping, misaligned, negative, wrongly sized fields; size below the last field", () => {
+    const f = (name: string, offset: number, size: number, driverWritable?: boolean): ConfigField =>
+      ({ name, offset, size: size as ConfigField["size"], driverWritable });
+    // overlap: names both fields, the offset and both byte ranges
+    let e = configError(() => new ConfigSpace([f("num_pages", 0, 4), f("actual", 2, 2)]));
+    expect([e.field, e.value]).toEqual(["config.actual.offset", 2]);
+    expect(e.expected).toBe("no overlap with num_pages (bytes 0..3); actual spans 2..3");
+    e = configError(() => new ConfigSpace([f("a", 8, 4), f("wide", 4, 8)])); // an 8-byte field reaching into the next one
+    expect([e.field, e.value]).toEqual(["config.wide.offset", 4]);
+    expect(e.expected).toMatch(/no overlap with a \(bytes 8\.\.11\); wide spans 4\.\.11/);
+    // misaligned: 2-byte at an odd offset, 4-byte at 2, 8-byte at 6 (8-byte fields align to 4)
+    e = configError(() => new ConfigSpace([f("w16", 1, 2)]));
+    expect([e.field, e.value, e.expected]).toEqual(["config.w16.offset", 1, "a multiple of 2 (natural alignment of a 2-byte field)"]);
+    e = configError(() => new ConfigSpace([f("w32", 2, 4)]));
+    expect([e.field, e.value, e.expected]).toEqual(["config.w32.offset", 2, "a multiple of 4 (natural alignment of a 4-byte field)"]);
+    e = configError(() => new ConfigSpace([f("w64", 6, 8)]));
+    expect([e.field, e.value, e.expected]).toEqual(["config.w64.offset", 6, "a multiple of 4 (natural alignment of a 8-byte field)"]);
+    expect(new ConfigSpace([f("w64", 4, 8)]).size).toBe(12);
+    // offsets and widths the transport cannot address
+    e = configError(() => new ConfigSpace([f("neg", -4, 4)]));
+    expect([e.field, e.value, e.expected]).toEqual(["config.neg.offset", -4, "a non-negative integer byte offset"]);
+    e = configError(() => new ConfigSpace([f("w24", 0, 3)]));
+    expect([e.field, e.value, e.expected]).toEqual(["config.w24.size", 3, "1, 2, 4 or 8 bytes"]);
+    // duplicate names, explicit size smaller than the layout
+    e = configError(() => new ConfigSpace([f("x", 0, 4), f("x", 4, 4)]));
+    expect([e.field, e.value]).toEqual(["config.name", "x"]);
+    e = configError(() => new ConfigSpace([f("x", 0, 4), f("y", 4, 4)], 6));
+    expect([e.field, e.value, e.expected]).toEqual(["config.size", 6, ">= 8 (end of the last field)"]);
+    expect(e.message).toBe("config.size: got 6, expected >= 8 (end of the last field)");
   });
 });
