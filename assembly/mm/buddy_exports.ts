@@ -6,11 +6,11 @@
 import {
   NIL, OK, E_INVAL, E_RANGE, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, GFP_MOVABLE, ZI_START_PFN,
   ZI_END_PFN, ZI_MANAGED, ZI_FREE, ZI_WMARK_MIN, ZI_WMARK_LOW, ZI_WMARK_HIGH, ZI_WMARK_BOOST,
-  ZI_PCP_BATCH, ZI_PCP_HIGH, ZI_PCP_COUNT, ZI_MIN_FREE_KBYTES, WMARK_MIN, WMARK_LOW, WMARK_HIGH,
+  ZI_PCP_BATCH, ZI_PCP_HIGH, ZI_PCP_COUNT, ZI_MIN_FREE_KBYTES, ZI_RESERVED_HIGHATOMIC, ZI_FREE_HIGHATOMIC, WMARK_MIN, WMARK_LOW, WMARK_HIGH,
 } from "../abi";
 import { nrFrames } from "./pfn";
 import { listCount, listHead, listTail } from "../lib/list";
-import { freeList, zoneStart, zoneEnd, zoneManaged, zoneFreePages, zoneNrFree } from "./zone";
+import { freeList, zoneStart, zoneEnd, zoneManaged, zoneFreePages, zoneNrFree, zoneReservedHighatomic, zoneFreeHighatomic } from "./zone";
 import { wmarkRaw, watermarkBoost, minFreeKbytes, zoneWatermarkOk } from "./watermark";
 import { fragmentationIndex, findBuddyHead, isolateFreePage, putbackIsolatedPage } from "./buddy";
 import { movePageblock, pageblockMigratetype } from "./pageblock";
@@ -72,6 +72,8 @@ export function mm_zone_info(zone: u32, field: u32): f64 {
     case ZI_PCP_HIGH: return <f64>pcpHigh(zone);
     case ZI_PCP_COUNT: return <f64>pcpCount(zone);
     case ZI_MIN_FREE_KBYTES: return <f64>minFreeKbytes;
+    case ZI_RESERVED_HIGHATOMIC: return <f64>zoneReservedHighatomic(zone);
+    case ZI_FREE_HIGHATOMIC: return <f64>zoneFreeHighatomic(zone);
   }
   return NaN;
 }

@@ -4,14 +4,14 @@
 // counters. Model: the kernel's CONFIG_DEBUG_VM checks, gathered in one O(frames) pass.
 
 import {
-  NIL, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, PAGEBLOCK_ORDER, MT_ISOLATE, MT_PCPTYPES,
+  NIL, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, PAGEBLOCK_ORDER, MT_ISOLATE, MT_PCPTYPES, MT_HIGHATOMIC,
   PT_FREE, PT_PCP, PT_MASK, PG_BUDDY, PG_REPORTED, VM_NR_FREE_PAGES, VM_MANAGED_PAGES, VM_NR_PCP,
   MMV_OK, MMV_LIST_LINKS, MMV_FREE_HEAD, MMV_NR_FREE, MMV_FREE_BODY, MMV_STRAY_FREE, MMV_UNMERGED,
   MMV_PAGEBLOCK, MMV_ZONE, MMV_PCP, MMV_COUNTERS, PAGE_ALLOC_COSTLY_ORDER,
 } from "../abi";
 import { PFLAGS, PORDER, nrFrames, getNext, getPrev, getPageblockMt } from "./pfn";
 import { listHead, listTail, listCount } from "../lib/list";
-import { freeList, zoneNrFree, zoneFreePages, zoneManaged, zoneSpans, pfnZone } from "./zone";
+import { freeList, zoneNrFree, zoneFreePages, zoneFreeHighatomic, zoneManaged, zoneSpans, pfnZone } from "./zone";
 import { nrCpus, pcpListAddr, pcpCpuCount } from "./pcp";
 import { vmstat } from "../lib/scb";
 
@@ -59,7 +59,7 @@ function checkFreeBlock(z: u32, p: u32, o: u32, mt: u32): i32 {
 export function mmValidate(): i32 {
   let heads: u64 = 0, freeFrames: u64 = 0, sumFree: f64 = 0, sumManaged: f64 = 0;
   for (let z: u32 = 0; z < NR_ZONES; z++) {
-    let zfree: u64 = 0;
+    let zfree: u64 = 0, zfreeHa: u64 = 0;
     for (let o: u32 = 0; o < NR_ORDERS; o++) {
       let cnt: i64 = 0;
       for (let mt: u32 = 0; mt < NR_MIGRATETYPES; mt++) {
@@ -74,12 +74,14 @@ export function mmValidate(): i32 {
           heads++;
           freeFrames += <u64>1 << o;
           if (mt != MT_ISOLATE) zfree += <u64>1 << o;
+          if (mt == MT_HIGHATOMIC) zfreeHa += <u64>1 << o;
           p = getNext(p);
         }
       }
       if (cnt != <i64>zoneNrFree(z, o)) return MMV_NR_FREE;
     }
     if (zfree != <u64>zoneFreePages(z)) return MMV_COUNTERS;
+    if (zfreeHa != <u64>zoneFreeHighatomic(z)) return MMV_COUNTERS;
     sumFree += <f64>zfree;
     sumManaged += <f64>zoneManaged(z);
   }

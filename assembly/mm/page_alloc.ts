@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The zoned page allocator API: boot (memblock freeing), allocPages with fast and slow paths
 // and their reclaim/compaction/OOM hooks, freePages with misuse checks, memory on/offlining.
-// Model: one node, no cpusets/mempolicy, no lowmem_reserve, no highatomic reserve creation;
-// reclaim, compaction and OOM are hooks other modules register. Follows mm/page_alloc.c,
+// Model: one node, no cpusets/mempolicy, no lowmem_reserve; reclaim, compaction and OOM are hooks other modules register. Follows mm/page_alloc.c,
 // mm/mm_init.c (memblock_free_pages) and mm/memory_hotplug.c (online_pages).
 
 import {
@@ -16,7 +15,7 @@ import {
   VM_COMPACT_STALL, VM_COMPACT_SUCCESS, VM_COMPACT_FAIL, COST_ALLOC_FAST_NS, COST_ALLOC_SLOW_NS,
   COST_PAGE_WRITE_NS, MT_PCPTYPES, PB_ZONE_MASK, PB_ZONE_SHIFT, PB_MT_MASK,
 } from "../abi";
-import { PFLAGS, PORDER, PAGEBLOCK, nrFrames, nrPageblocks, getOrder, setOrderMt } from "./pfn";
+import { PFLAGS, PORDER, PAGEBLOCK, nrFrames, nrPageblocks, getOrder, setOrderMt, getPageblockMt } from "./pfn";
 import { param, paramIsSet } from "../lib/params";
 import { vmstatAdd, vmstatInc, cost } from "../lib/scb";
 import { charge } from "../lib/clock";
@@ -24,10 +23,13 @@ import { writeFrame } from "../hw/mmu";
 import { ramwinPfn, ramwinFrames } from "../hw/ram_window";
 import {
   initZones, setZoneSpan, setPfnRangeZone, addZoneManaged, zoneStart, zoneEnd, zonePopulated,
-  zoneManaged, pfnZone, zoneFreePages,
+  zoneManaged, pfnZone, zoneFreePages, zoneFreeHighatomic, zoneReservedHighatomic,
+  setZoneReservedHighatomic, freeList,
 } from "./zone";
+import { mtMergeable, changePageblockRange, movePageblock } from "./pageblock";
+import { listHead } from "../lib/list";
 import { setupPerZoneWmarks, wmarkPages, zoneWatermarkOkFlags, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
-import { freeBlockToBuddy, rmqueue, rmqueueSmallest, resetRmqueueMode, delPageFromFreeList } from "./buddy";
+import { freeBlockToBuddy, rmqueue, rmqueueSmallest, resetRmqueueMode, delPageFromFreeList, moveToFreeList } from "./buddy";
 import { initPcp, pcpAlloc, pcpFree, pcpAllowedOrder, zonePcpUpdate, drainPcp } from "./pcp";
 
 /** First 1 MiB (256 frames): BIOS data, real-mode trampoline; x86 never gives it to the buddy. */
@@ -323,16 +325,67 @@ function getPageFromFreelist(order: u32, mt: u32, highest: u32, markId: u32, all
     if (!zonePopulated(z)) continue;
     const mark = wmarkPages(z, markId);
     if (order == 0 && allocFlags == 0) {
-      if (zoneFreePages(z) <= mark) continue; // zone_watermark_fast's order-0 shortcut
+      // zone_watermark_fast's order-0 shortcut; the free highatomic reserve is not usable here.
+      if (zoneFreePages(z) <= mark + zoneFreeHighatomic(z)) continue;
     } else if (!zoneWatermarkOkFlags(z, order, mark, allocFlags)) continue;
     const pfn = rmqueueZone(z, order, mt, allocFlags);
     if (pfn == NIL) continue;
     // A fragmenting fallback boosted the watermark: let kswapd reclaim ahead of demand.
     if (testClearBoosted(z)) kswapdWakeHook(0, z);
     prepNewPage(pfn, order, mt);
+    // A high-order atomic allocation succeeded: keep its pageblock for the next ones.
+    if ((allocFlags & ALLOC_HIGHATOMIC) != 0) reserveHighatomicPageblock(pfn, order, z);
     return pfn;
   }
   return NIL;
+}
+
+/**
+ * reserve_highatomic_pageblock: retags the pageblock of a fresh high-order atomic allocation
+ * MIGRATE_HIGHATOMIC (its free pages move along), up to managed / 100 + one pageblock per zone
+ * (the v6.13+ cap, reference §3).
+ */
+function reserveHighatomicPageblock(pfn: u32, order: u32, z: u32): void {
+  const maxManaged = zoneManaged(z) / 100 + PAGEBLOCK_NR_PAGES;
+  const reserved = zoneReservedHighatomic(z);
+  if (reserved >= maxManaged) return;
+  if (!mtMergeable(getPageblockMt(pfn))) return; // only normal pageblocks (not ISOLATE, not already reserved)
+  if (order < PAGEBLOCK_ORDER) {
+    if (movePageblock(pfn, MT_HIGHATOMIC) < 0) return;
+    setZoneReservedHighatomic(z, reserved + PAGEBLOCK_NR_PAGES);
+  } else {
+    changePageblockRange(pfn, order, MT_HIGHATOMIC);
+    setZoneReservedHighatomic(z, reserved + (<u32>1 << order));
+  }
+}
+
+/**
+ * unreserve_highatomic_pageblock: under memory pressure, gives one reserved pageblock that has
+ * a free block back to the request's migratetype. Without `force` a zone keeps its last
+ * pageblock. True if free pages moved.
+ */
+function unreserveHighatomicPageblock(mt: u32, highest: u32, force: bool): bool {
+  for (let zi = <i32>highest; zi >= 0; zi--) {
+    const z = <u32>zi;
+    if (!zonePopulated(z)) continue;
+    const reserved = zoneReservedHighatomic(z);
+    if (!force && reserved <= PAGEBLOCK_NR_PAGES) continue;
+    for (let order: u32 = 0; order <= MAX_ORDER; order++) {
+      const pfn = listHead(freeList(z, order, MT_HIGHATOMIC));
+      if (pfn == NIL) continue;
+      let size: u32 = order < PAGEBLOCK_ORDER ? PAGEBLOCK_NR_PAGES : <u32>1 << order;
+      if (size > reserved) size = reserved;
+      setZoneReservedHighatomic(z, reserved - size);
+      if (order < PAGEBLOCK_ORDER) {
+        if (movePageblock(pfn, mt) > 0) return true;
+      } else {
+        moveToFreeList(z, pfn, order, MT_HIGHATOMIC, mt);
+        changePageblockRange(pfn, order, mt);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**
@@ -356,7 +409,9 @@ function allocSlowpath(order: u32, gfp: u32, cls: u32, mt: u32, highest: u32): u
     pfn = getPageFromFreelist(order, mt, highest, WMARK_MIN, flags);
     if (pfn != NIL) return pfn;
     if (reclaimed > 0) {
-      // __alloc_pages_direct_reclaim: reclaimed pages may sit on pcp lists; drain once, retry.
+      // __alloc_pages_direct_reclaim: reclaimed pages may sit on pcp lists or behind the
+      // highatomic reserve; release one reserved pageblock, drain once, retry.
+      unreserveHighatomicPageblock(mt, highest, false);
       drainPcp();
       pfn = getPageFromFreelist(order, mt, highest, WMARK_MIN, flags);
       if (pfn != NIL) return pfn;
@@ -374,6 +429,8 @@ function allocSlowpath(order: u32, gfp: u32, cls: u32, mt: u32, highest: u32): u
       kswapdWakeHook(order, highest);
       continue;
     }
+    // should_reclaim_retry: before OOM, exhaust the highatomic reserve.
+    if (unreserveHighatomicPageblock(mt, highest, true)) continue;
     // __alloc_pages_may_oom: a last try at HIGH catches a parallel OOM kill's memory.
     pfn = getPageFromFreelist(order, mt, highest, WMARK_HIGH, flags);
     if (pfn != NIL) return pfn;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Zone watermarks: min_free_kbytes, per-zone min/low/high, watermark_boost and the watermark
-// check (__zone_watermark_ok). Model: no lowmem_reserve, no highatomic reserve accounting.
+// check (__zone_watermark_ok). Model: no lowmem_reserve.
 // Follows mm/page_alloc.c (calculate_min_free_kbytes, __setup_per_zone_wmarks, boost_watermark).
 
 import {
@@ -9,7 +9,7 @@ import {
 } from "../abi";
 import { param, paramIsSet } from "../lib/params";
 import {
-  zonePtr, zoneManaged, zoneFreePages, zoneNrFree, freeList, Z_WMARK, Z_BOOST, Z_FLAGS,
+  zonePtr, zoneManaged, zoneFreePages, zoneFreeHighatomic, zoneNrFree, freeList, Z_WMARK, Z_BOOST, Z_FLAGS,
   ZONE_BOOSTED_WATERMARK,
 } from "./zone";
 import { listEmpty } from "../lib/list";
@@ -91,13 +91,27 @@ export function setupPerZoneWmarks(): void {
 /** Clears the boost (kswapd does this once the zone is balanced). */
 export function clearWatermarkBoost(z: u32): void { store<u32>(zonePtr(z) + Z_BOOST, 0); }
 
+/** ALLOC_RESERVES (mm/internal.h): flags that grant access to some reserve below MIN. */
+export const ALLOC_RESERVES: u32 = ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK | ALLOC_HIGHATOMIC | ALLOC_OOM;
+
+/**
+ * __zone_watermark_unusable_free: the part of free memory a request cannot use: the tail below
+ * its order, and the free HIGHATOMIC reserve unless it has reserve rights.
+ */
+// @ts-ignore: decorator
+@inline export function zoneWatermarkUnusableFree(z: u32, order: u32, allocFlags: u32): u32 {
+  let unusable: u32 = (<u32>1 << order) - 1;
+  if ((allocFlags & ALLOC_RESERVES) == 0) unusable += zoneFreeHighatomic(z);
+  return unusable;
+}
+
 /**
  * __zone_watermark_ok: free pages minus the unusable part of the request must stay above
  * `mark` (reduced for reserve-allowed requests); order > 0 also needs a free block of at least
  * that order on a list the request may use.
  */
 export function zoneWatermarkOkFlags(z: u32, order: u32, mark: u32, allocFlags: u32): bool {
-  let freePages = <i64>zoneFreePages(z) - ((<i64>1 << order) - 1);
+  let freePages = <i64>zoneFreePages(z) - <i64>zoneWatermarkUnusableFree(z, order, allocFlags);
   let min = <i64>mark;
   if (allocFlags & ALLOC_MIN_RESERVE) {
     min -= min / 2;

@@ -5,7 +5,7 @@
 // include/linux/mmzone.h.
 
 import {
-  NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, MT_ISOLATE, PB_ZONE_SHIFT, PB_ZONE_MASK, PAGEBLOCK_ORDER,
+  NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, MT_ISOLATE, MT_HIGHATOMIC, PB_ZONE_SHIFT, PB_ZONE_MASK, PAGEBLOCK_ORDER,
   VM_NR_FREE_PAGES, NIL,
 } from "../abi";
 import { PAGEBLOCK } from "./pfn";
@@ -20,7 +20,9 @@ export const Z_FREE: usize = 12; // NR_FREE_PAGES (buddy lists except ISOLATE)
 export const Z_WMARK: usize = 16; // _watermark[WMARK_MIN, LOW, HIGH] (u32 each)
 export const Z_BOOST: usize = 28; // watermark_boost
 export const Z_FLAGS: usize = 32; // ZONE_BOOSTED_WATERMARK
+export const Z_RESERVED_HA: usize = 36; // nr_reserved_highatomic (pages of HIGHATOMIC pageblocks)
 export const Z_NR_FREE: usize = 40; // free_area[o].nr_free, u32 × NR_ORDERS
+export const Z_FREE_HA: usize = 84; // nr_free_highatomic (free pages on HIGHATOMIC lists)
 export const Z_LISTS: usize = 88; // free_area[o].free_list[mt], LIST_SIZE × NR_ORDERS × NR_MIGRATETYPES
 export const ZONE_SIZE: usize = 752;
 export const ZONE_BOOSTED_WATERMARK: u32 = 1;
@@ -84,14 +86,30 @@ export function addZoneManaged(z: u32, delta: i32): void {
   store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
 }
 
-/** account_freepages(): NR_FREE_PAGES of the zone and the node; ISOLATE lists do not count. */
+/**
+ * account_freepages(): NR_FREE_PAGES of the zone and the node; ISOLATE lists do not count.
+ * HIGHATOMIC free pages are also counted apart (nr_free_highatomic, v6.12+): the watermark
+ * check treats them as unusable for requests without reserve rights.
+ */
 // @ts-ignore: decorator
 @inline export function accountFreepages(z: u32, nr: i32, mt: u32): void {
   if (mt == MT_ISOLATE) return;
   const p = zonePtr(z) + Z_FREE;
   store<u32>(p, <u32>(<i32>load<u32>(p) + nr));
   vmstatAdd(VM_NR_FREE_PAGES, <f64>nr);
+  if (mt == MT_HIGHATOMIC) {
+    const h = zonePtr(z) + Z_FREE_HA;
+    store<u32>(h, <u32>(<i32>load<u32>(h) + nr));
+  }
 }
+
+/** zone->nr_free_highatomic */
+// @ts-ignore: decorator
+@inline export function zoneFreeHighatomic(z: u32): u32 { return load<u32>(zonePtr(z) + Z_FREE_HA); }
+/** zone->nr_reserved_highatomic */
+// @ts-ignore: decorator
+@inline export function zoneReservedHighatomic(z: u32): u32 { return load<u32>(zonePtr(z) + Z_RESERVED_HA); }
+export function setZoneReservedHighatomic(z: u32, pages: u32): void { store<u32>(zonePtr(z) + Z_RESERVED_HA, pages); }
 
 /** Zone of `pfn` (page_zonenum): kept in the pageblock byte. */
 // @ts-ignore: decorator

@@ -33,6 +33,8 @@ export interface AllocatorAdapter {
   freeListLast(zone: number, order: number, mt: number): number;
   zoneInfo(zone: number, field: number): number;
   fragIndex(zone: number, order: number): number;
+  /** zone_watermark_ok(zone, order, WMARK_* + boost) for a request without reserve rights. */
+  watermarkOk(zone: number, order: number, mark: number): boolean;
   validate(): number;
   pflags(pfn: number): number;
   porder(pfn: number): number;
@@ -84,6 +86,7 @@ export function wasmAllocator(cfg: AllocatorConfig, opts: { release?: boolean; k
     freeListLast: (z, o, mt) => x.mm_free_list_last(z, o, mt),
     zoneInfo: (z, f) => x.mm_zone_info(z, f),
     fragIndex: (z, o) => x.mm_frag_index(z, o),
+    watermarkOk: (z, o, m) => x.mm_watermark_ok(z, o, m) === 1,
     validate: () => x.mm_validate(),
     pflags: (pfn) => guest.views.pflags[pfn],
     porder: (pfn) => guest.views.porder[pfn],
@@ -119,6 +122,7 @@ export function refAllocator(cfg: AllocatorConfig): AllocatorAdapter & { ref: Re
     freeListLast: (z, o, mt) => ref.freeListLast(z, o, mt),
     zoneInfo: (z, f) => ref.zoneInfo(z, f),
     fragIndex: (z, o) => ref.fragmentationIndex(z, o),
+    watermarkOk: (z, o, m) => ref.watermarkOkFlags(z, o, ref.wmarkPages(z, m), 0),
     validate: () => ref.validate(),
     pflags: (pfn) => ref.pflags[pfn],
     porder: (pfn) => ref.porder[pfn],

@@ -279,6 +279,85 @@ describe.each(ALLOCATORS)("buddy conformance (%s)", (_name, make) => {
     ok(a);
   });
 
+  /**
+   * Exhausts zone 0 with movable pages, then frees the highest-pfn ones until free memory sits
+   * just below LOW: the next high-order atomic request takes the slow path (ALLOC_HIGHATOMIC),
+   * and stays above the MIN reserve even after its fallback boosts the watermarks.
+   */
+  function belowLow(a: AllocatorAdapter): number[] {
+    const held = exhaust(a).sort((x, y) => x - y);
+    const target = a.zoneInfo(Z0, abi.ZI_WMARK_LOW) - 4;
+    while (a.zoneInfo(Z0, abi.ZI_FREE) < target) { a.free(held.pop()!, 0); a.drain(); }
+    return held;
+  }
+
+  it("highatomic: a high-order atomic allocation reserves its pageblock; the reserve serves the next ones first; capped at managed/100 + a pageblock", () => {
+    // A large MIN reserve (vm.min_free_kbytes) keeps the boost of the first fallback from
+    // pushing the later atomic requests under MIN: each step is then decided by the reserve alone.
+    const a = make({ mib: 64, minFreeKbytes: 8192 });
+    const held = belowLow(a);
+    const managed = a.zoneInfo(Z0, abi.ZI_MANAGED);
+    const cap = Math.floor(managed / 100) + 512; // reserve_highatomic_pageblock (v6.13+ cap)
+    expect(a.zoneInfo(Z0, abi.ZI_RESERVED_HIGHATOMIC)).toBe(0);
+    // Order 4 is above the pcp orders, so the request goes straight to the buddy (rmqueue_buddy).
+    const p = a.alloc(4, abi.GFP_ATOMIC);
+    expect(p).not.toBe(NIL);
+    expect(a.pageblockMt(p)).toBe(abi.MT_HIGHATOMIC);
+    expect(a.zoneInfo(Z0, abi.ZI_RESERVED_HIGHATOMIC)).toBe(512);
+    const freeHa = a.zoneInfo(Z0, abi.ZI_FREE_HIGHATOMIC);
+    expect(freeHa).toBeGreaterThanOrEqual(16); // the pageblock's other free pages moved to the HIGHATOMIC lists
+    let onLists = 0;
+    for (let o = 0; o <= abi.MAX_ORDER; o++) onLists += a.nrFree(Z0, o, abi.MT_HIGHATOMIC) << o;
+    expect(onLists).toBe(freeHa);
+    ok(a);
+    const q = a.alloc(4, abi.GFP_ATOMIC);
+    expect(q >> 9).toBe(p >> 9); // __rmqueue_smallest(MIGRATE_HIGHATOMIC) first
+    expect(a.zoneInfo(Z0, abi.ZI_FREE_HIGHATOMIC)).toBe(freeHa - 16);
+    // Keep feeding other pageblocks with free pages and atomic requests: the reserve grows by
+    // pageblocks until the cap, never further.
+    const byBlock = new Map<number, number[]>();
+    for (const pfn of held) if (pfn >> 9 !== p >> 9) byBlock.set(pfn >> 9, [...(byBlock.get(pfn >> 9) ?? []), pfn]);
+    let maxReserved = 0;
+    for (const pfns of [...byBlock.values()].filter((x) => x.length === 512).slice(0, 6)) {
+      for (const pfn of pfns.slice(0, 64)) a.free(pfn, 0);
+      a.drain();
+      while (a.alloc(4, abi.GFP_ATOMIC) !== NIL);
+      maxReserved = Math.max(maxReserved, a.zoneInfo(Z0, abi.ZI_RESERVED_HIGHATOMIC));
+    }
+    expect(maxReserved).toBeGreaterThan(512); // a second pageblock joined the reserve...
+    expect(maxReserved).toBeLessThan(cap + 512); // ...but none once the cap was reached
+    ok(a);
+  });
+
+  it("highatomic: the free reserve does not count for ordinary requests' watermark; it is released before an allocation fails", () => {
+    const a = make({ mib: 64, minFreeKbytes: 8192 });
+    const held = belowLow(a);
+    const p = a.alloc(4, abi.GFP_ATOMIC);
+    expect(a.pageblockMt(p)).toBe(abi.MT_HIGHATOMIC);
+    const low = a.zoneInfo(Z0, abi.ZI_WMARK_LOW);
+    const freeHa = a.zoneInfo(Z0, abi.ZI_FREE_HIGHATOMIC);
+    expect(freeHa).toBeGreaterThan(128);
+    // Free ordinary pages elsewhere until free memory is well above LOW while free memory
+    // outside the reserve is still at LOW.
+    for (const pfn of held.filter((x) => x >> 9 !== p >> 9)) {
+      if (a.zoneInfo(Z0, abi.ZI_FREE) - freeHa >= low - 8) break;
+      a.free(pfn, 0);
+      a.drain();
+    }
+    const free = a.zoneInfo(Z0, abi.ZI_FREE);
+    expect(free).toBeGreaterThan(low + 64);
+    expect(free - a.zoneInfo(Z0, abi.ZI_FREE_HIGHATOMIC)).toBeLessThanOrEqual(low);
+    expect(a.watermarkOk(Z0, 0, abi.WMARK_LOW)).toBe(false); // __zone_watermark_unusable_free
+    ok(a);
+    // Movable requests then fail at LOW and MIN; before giving up the reserve is returned and used.
+    const before = a.zoneInfo(Z0, abi.ZI_RESERVED_HIGHATOMIC);
+    let n = 0;
+    while (a.alloc(0, abi.GFP_MOVABLE) !== NIL && n < 100000) n++;
+    expect(a.zoneInfo(Z0, abi.ZI_RESERVED_HIGHATOMIC)).toBeLessThan(before);
+    expect(a.pageblockMt(p)).not.toBe(abi.MT_HIGHATOMIC);
+    ok(a);
+  });
+
   it("pcp: each cpu has its own lists", () => {
     const a = make({ mib: 256, nrCpus: 2 });
     const p0 = a.alloc(0, abi.GFP_MOVABLE);

@@ -39,6 +39,9 @@ interface RefZone {
   end: number;
   managed: number;
   free: number;
+  /** nr_free_highatomic and nr_reserved_highatomic */
+  freeHa: number;
+  reservedHa: number;
   wmark: [number, number, number];
   boost: number;
   boosted: boolean;
@@ -95,7 +98,7 @@ export class RefBuddy {
     this.pcpCount = new Uint32Array(this.nrCpus * NR_ZONES);
     this.initOnAlloc = cfg.initOnAlloc ?? true;
     for (let z = 0; z < NR_ZONES; z++) {
-      this.zones.push({ start: 0, end: 0, managed: 0, free: 0, wmark: [0, 0, 0], boost: 0, boosted: false, nrFree: new Uint32Array(NR_ORDERS), batch: 0, high: 0 });
+      this.zones.push({ start: 0, end: 0, managed: 0, free: 0, freeHa: 0, reservedHa: 0, wmark: [0, 0, 0], boost: 0, boosted: false, nrFree: new Uint32Array(NR_ORDERS), batch: 0, high: 0 });
     }
     for (let p = RAMWIN_PFN; p < RAMWIN_PFN + RAMWIN_FRAMES; p++) this.pflags[p] = abi.PT_RAMWIN;
     this.boot();
@@ -156,6 +159,7 @@ export class RefBuddy {
     if (mt === abi.MT_ISOLATE) return;
     this.zones[z].free += nr;
     this.nrFreePages += nr;
+    if (mt === abi.MT_HIGHATOMIC) this.zones[z].freeHa += nr;
   }
 
   // ---- buddy core ----
@@ -475,7 +479,8 @@ export class RefBuddy {
   /** __zone_watermark_ok against an absolute mark. */
   watermarkOkFlags(z: number, order: number, mark: number, flags: number): boolean {
     const zone = this.zones[z];
-    const freePages = zone.free - ((1 << order) - 1);
+    let freePages = zone.free - ((1 << order) - 1);
+    if (!(flags & (ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK | ALLOC_HIGHATOMIC | ALLOC_OOM))) freePages -= zone.freeHa;
     let min = mark;
     if (flags & ALLOC_MIN_RESERVE) {
       min -= Math.floor(min / 2);
@@ -573,10 +578,51 @@ export class RefBuddy {
       if (pfn === NIL) continue;
       this.zones[z].boosted = false;
       this.prepNewPage(pfn, order, mt);
+      if (flags & ALLOC_HIGHATOMIC) this.reserveHighatomic(pfn, order, z);
       return pfn;
     }
     return NIL;
   }
+  /** reserve_highatomic_pageblock, capped at managed / 100 + a pageblock. */
+  private reserveHighatomic(pfn: number, order: number, z: number): void {
+    const zone = this.zones[z];
+    if (zone.reservedHa >= Math.floor(zone.managed / 100) + PB_PAGES) return;
+    if (!RefBuddy.mergeable(this.pageblockMt(pfn))) return;
+    if (order < PB_ORDER) {
+      const start = pfn - (pfn % PB_PAGES);
+      this.moveFreepagesBlock(z, start, abi.MT_HIGHATOMIC);
+      this.setPageblockMt(start, abi.MT_HIGHATOMIC);
+      zone.reservedHa += PB_PAGES;
+    } else {
+      this.changePageblockRange(pfn, order, abi.MT_HIGHATOMIC);
+      zone.reservedHa += 1 << order;
+    }
+  }
+  /** unreserve_highatomic_pageblock: one reserved pageblock with a free block back to `mt`. */
+  private unreserveHighatomic(mt: number, highest: number, force: boolean): boolean {
+    for (let z = highest; z >= 0; z--) {
+      const zone = this.zones[z];
+      if (zone.managed === 0 || (!force && zone.reservedHa <= PB_PAGES)) continue;
+      for (let order = 0; order <= MAX_ORDER; order++) {
+        const pfn = this.lh[this.freeList(z, order, abi.MT_HIGHATOMIC)];
+        if (pfn === NIL) continue;
+        zone.reservedHa -= Math.min(Math.max(PB_PAGES, 1 << order), zone.reservedHa);
+        if (order < PB_ORDER) {
+          const start = pfn - (pfn % PB_PAGES);
+          const moved = this.moveFreepagesBlock(z, start, mt);
+          this.setPageblockMt(start, mt);
+          if (moved > 0) return true;
+        } else {
+          this.moveToFreeList(z, pfn, order, abi.MT_HIGHATOMIC, mt);
+          this.changePageblockRange(pfn, order, mt);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  /** nr_reserved_highatomic of zone `z`. */
+  reservedHighatomic(z: number): number { return this.zones[z].reservedHa; }
   /** alloc_pages(order, gfp) → head pfn or NIL (0xffffffff). */
   alloc(order: number, gfp: number): number {
     const cls = gfp & abi.GFP_CLASS_MASK;
@@ -589,11 +635,15 @@ export class RefBuddy {
     if (cls === abi.GFP_ATOMIC && (gfp & abi.GFP_NOMEMALLOC) === 0) flags = ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK | (order > 0 ? ALLOC_HIGHATOMIC : 0);
     pfn = this.getPage(order, mt, highest, abi.WMARK_MIN, flags);
     if (pfn !== NIL || cls === abi.GFP_ATOMIC || (gfp & abi.GFP_NORECLAIM)) return pfn;
-    // No reclaim, compaction or OOM in the reference: one more MIN try, a compaction stall, then HIGH.
-    pfn = this.getPage(order, mt, highest, abi.WMARK_MIN, flags);
-    if (pfn !== NIL) return pfn;
-    if (order > 0) this.compactStall++;
-    if (gfp & abi.GFP_NORETRY) return NIL;
+    // No reclaim, compaction or OOM in the reference: one more MIN try, a compaction stall, the
+    // highatomic reserve released before giving up (should_reclaim_retry), then HIGH.
+    for (;;) {
+      pfn = this.getPage(order, mt, highest, abi.WMARK_MIN, flags);
+      if (pfn !== NIL) return pfn;
+      if (order > 0) this.compactStall++;
+      if (gfp & abi.GFP_NORETRY) return NIL;
+      if (!this.unreserveHighatomic(mt, highest, true)) break;
+    }
     return this.getPage(order, mt, highest, abi.WMARK_HIGH, flags);
   }
   /** __free_pages with the same checks and codes as the guest. */
@@ -662,7 +712,7 @@ export class RefBuddy {
   validate(): number {
     let heads = 0, freeFrames = 0, sumFree = 0, sumManaged = 0;
     for (let z = 0; z < NR_ZONES; z++) {
-      let zfree = 0;
+      let zfree = 0, zfreeHa = 0;
       for (let o = 0; o < NR_ORDERS; o++) {
         let cnt = 0;
         for (let mt = 0; mt < NR_MT; mt++) {
@@ -676,11 +726,12 @@ export class RefBuddy {
             heads++;
             freeFrames += 1 << o;
             if (mt !== abi.MT_ISOLATE) zfree += 1 << o;
+            if (mt === abi.MT_HIGHATOMIC) zfreeHa += 1 << o;
           }
         }
         if (cnt !== this.zones[z].nrFree[o]) return abi.MMV_NR_FREE;
       }
-      if (zfree !== this.zones[z].free) return abi.MMV_COUNTERS;
+      if (zfree !== this.zones[z].free || zfreeHa !== this.zones[z].freeHa) return abi.MMV_COUNTERS;
       sumFree += zfree;
       sumManaged += this.zones[z].managed;
     }
@@ -755,6 +806,8 @@ export class RefBuddy {
       case abi.ZI_PCP_HIGH: return zone.high;
       case abi.ZI_PCP_COUNT: { let n = 0; for (let c = 0; c < this.nrCpus; c++) n += this.pcpCount[c * NR_ZONES + z]; return n; }
       case abi.ZI_MIN_FREE_KBYTES: return this.minFreeKbytes;
+      case abi.ZI_RESERVED_HIGHATOMIC: return zone.reservedHa;
+      case abi.ZI_FREE_HIGHATOMIC: return zone.freeHa;
     }
     return NaN;
   }
