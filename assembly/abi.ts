@@ -73,8 +73,9 @@ export const GFP_CLASS_MASK: u32 = 0xff;
 //   hstate    u8[frames]   host (EPT) state, written by the host only, bits HS_* below
 //   pageblock u8[frames/512] pageblock migratetype (low 3 bits) + PB_* flags
 //
-// = 15 bytes per frame + 1/512 byte; the host's dirty bitmap adds 1/8 byte: 15.13 bytes/frame.
-// A 256 GiB guest (64 Mi frames) needs ~0.95 GiB of metadata and fits one wasm32 instance.
+// = 15 bytes per frame + 1/512 byte; the host-owned region (LAYOUT_HOSTMETA, appended block
+// below) adds 2.25: 17.25 bytes/frame. A 256 GiB guest (64 Mi frames) needs ~1.08 GiB of
+// metadata and fits one wasm32 instance.
 export const BYTES_PER_FRAME: u32 = 15;
 
 // Page types (pflags & PT_MASK).
@@ -435,3 +436,20 @@ export const VM_HINT_VQ_FULL: u32 = 107; // blocks freed at once because only th
 export const VM_HINT_SHRINK_CALLS: u32 = 108; // hint shrinker scans that freed something
 /** GFP modifier: no kswapd wake either (no __GFP_KSWAPD_RECLAIM: free page hinting's flags have no GFP base). */
 export const GFP_NOKSWAPD: u32 = 0x1000;
+
+// ---------------------------------------------------------------------------------------------
+// Host-owned per-frame region (host/memory/, docs/design/host-memory.md): appended block.
+// guest_init reserves and zeroes it once, next to the per-frame arrays, so that the host's state
+// per frame lives in the sized-once linear memory and is read through typed views; the guest
+// never touches it afterwards. Layout from LAYOUT_HOSTMETA on (u32 arrays first, for alignment):
+//
+//   dirty      u32[ceil(frames/32)]  KVM-style dirty log bitmap, bit (pfn & 31) of word pfn >> 5
+//   discarded  u32[ceil(frames/32)]  discarded by the host and not touched since (refaults)
+//   wp         u8[frames]            write-protect reason bits (host/memory/write_protect.ts)
+//   trap       u8[frames]            trap handler id, 0 = none (GuestMemory.trap)
+//
+// = 2.25 bytes per frame.
+export const LAYOUT_HOSTMETA: u32 = 0x2c; // linear address of the host region
+export const LAYOUT_HOSTMETA_BYTES: u32 = 0x30; // its size in bytes, as reserved by the guest
+export const HOSTMETA_BITMAPS: u32 = 2; // dirty, discarded: one bit per frame each
+export const HOSTMETA_BYTE_ARRAYS: u32 = 2; // wp, trap: one byte per frame each

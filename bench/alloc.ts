@@ -130,6 +130,10 @@ function runSequences(prefix: string, s: Sequences, n0: number, n9: number, roun
     start(); ops = s.repeat(9, n9); rec("repeat.order9", ops, round);
     ops = s.alloc(0, n0);
     start(); ops = s.freeRandom(0, ops, 12345 + round); rec("free_random.order0", ops, round);
+    // Order 9 in random order: pageblock-sized frees merge up to order 10 only when the buddy
+    // pageblock is already back, so the merge path is taken about half the time.
+    ops = s.alloc(9, n9);
+    start(); ops = s.freeRandom(9, ops, 54321 + round); rec("free_random.order9", ops, round);
   }
   return Object.entries(wall).map(([name, xs]) => ({
     name: prefix + name, ns_per_op: Math.min(...xs), ns_per_op_median: median(xs), cpu_ns_per_op: Math.min(...cpu[name]),
@@ -146,6 +150,8 @@ export interface AllocBenchOptions {
 export interface AllocBenchReport {
   results: BenchResult[];
   metadataBytesPerFrame: number;
+  /** Host-owned per-frame region in the same linear memory, bytes per frame. */
+  hostMetadataBytesPerFrame: number;
   hostFaults: number;
 }
 
@@ -161,7 +167,7 @@ export function runAllocBench(opts: AllocBenchOptions): AllocBenchReport {
   if (guest.exports.mm_validate() !== abi.MMV_OK) throw new Error("bench left the guest allocator invalid");
   const ref = new RefBuddy({ frames });
   results.push(...runSequences("reference.", refSequences(ref), n0, n9, opts.rounds));
-  return { results, metadataBytesPerFrame: metadataBytesPerFrame(guest), hostFaults: imports.faults };
+  return { results, metadataBytesPerFrame: metadataBytesPerFrame(guest), hostMetadataBytesPerFrame: hostMetadataBytesPerFrame(guest), hostFaults: imports.faults };
 }
 
 /**
@@ -175,6 +181,15 @@ export function metadataBytesPerFrame(g: Guest): number {
   const first = Math.min(...ptrs);
   const end = scb[abi.LAYOUT_PAGEBLOCK >> 2] + Math.ceil(g.frames / abi.PAGEBLOCK_NR_PAGES);
   return (end - first) / g.frames;
+}
+
+/**
+ * Bytes per frame of the host-owned region the guest reserves in the same linear memory (dirty
+ * bitmap, discarded bits, write-protect reasons, trap ids; abi.ts LAYOUT_HOSTMETA), as reserved.
+ */
+export function hostMetadataBytesPerFrame(g: Guest): number {
+  const scb = new Uint32Array(g.memory.buffer, g.scbPtr, 16);
+  return scb[abi.LAYOUT_HOSTMETA_BYTES >> 2] / g.frames;
 }
 
 /** Wall time to instantiate and boot a guest of `gib` GiB (memory, frame arrays, buddy). */

@@ -4,11 +4,14 @@
 
 import {
   SCB_SIZE, SCB_COST, SCB_VMSTAT, LAYOUT_FRAMES, LAYOUT_VERSIONS, LAYOUT_NEXT, LAYOUT_PREV,
-  LAYOUT_PFLAGS, LAYOUT_PORDER, LAYOUT_HSTATE, LAYOUT_PAGEBLOCK,
+  LAYOUT_PFLAGS, LAYOUT_PORDER, LAYOUT_HSTATE, LAYOUT_PAGEBLOCK, LAYOUT_HOSTMETA, LAYOUT_HOSTMETA_BYTES,
+  HOSTMETA_BITMAPS, HOSTMETA_BYTE_ARRAYS,
 } from "../abi";
 import { nrFrames, VERSIONS, NEXT, PREV, PFLAGS, PORDER, HSTATE, PAGEBLOCK } from "../mm/pfn";
 
 export let SCB: usize = 0;
+/** The host-owned per-frame region (abi.ts LAYOUT_HOSTMETA); the guest only reserves it. */
+export let HOSTMETA: usize = 0;
 
 export function initScb(): void {
   SCB = heap.alloc(SCB_SIZE);
@@ -21,6 +24,13 @@ export function initScb(): void {
   store<u32>(SCB + LAYOUT_PORDER, <u32>PORDER);
   store<u32>(SCB + LAYOUT_HSTATE, <u32>HSTATE);
   store<u32>(SCB + LAYOUT_PAGEBLOCK, <u32>PAGEBLOCK);
+  // reserved here, once, so the host's views over it never move (host sizes memory for it)
+  const n = <usize>nrFrames;
+  const bytes = <usize>HOSTMETA_BITMAPS * (((n + 31) >> 5) << 2) + <usize>HOSTMETA_BYTE_ARRAYS * n;
+  HOSTMETA = heap.alloc(bytes);
+  memory.fill(HOSTMETA, 0, bytes);
+  store<u32>(SCB + LAYOUT_HOSTMETA, <u32>HOSTMETA);
+  store<u32>(SCB + LAYOUT_HOSTMETA_BYTES, <u32>bytes);
 }
 
 /** Cost parameter `i` (COST_*), in ns. */

@@ -4,7 +4,7 @@
 
 import * as abi from "./abi.generated.js";
 import { GuestExports, UNSIGNED_RESULT_EXPORTS } from "./exports.generated.js";
-import { check } from "./errors.js";
+import { check, InvariantError } from "./errors.js";
 
 /** What the host provides for the guest's VM exits (assembly/host.ts). */
 export interface GuestImports {
@@ -26,13 +26,24 @@ const WASM_MAX_PAGES = 65536; // wasm32: 4 GiB
 /** Runtime heap, statics, list heads, RAM window (1 MiB) and slack on top of per-frame arrays. */
 const FIXED_OVERHEAD_BYTES = 24 << 20;
 
-/** Linear memory a guest of `frames` frames needs (abi.ts BYTES_PER_FRAME plus overhead). */
-export function guestLinearBytes(frames: number): number {
-  return frames * abi.BYTES_PER_FRAME + Math.ceil(frames / abi.PAGEBLOCK_NR_PAGES) + FIXED_OVERHEAD_BYTES;
+/**
+ * Bytes of the host-owned per-frame region guest_init reserves (abi.ts LAYOUT_HOSTMETA):
+ * HOSTMETA_BITMAPS bitmaps of u32 words, then HOSTMETA_BYTE_ARRAYS byte arrays. 2.25 bytes/frame.
+ */
+export function hostMetaBytes(frames: number): number {
+  return abi.HOSTMETA_BITMAPS * Math.ceil(frames / 32) * 4 + abi.HOSTMETA_BYTE_ARRAYS * frames;
 }
 
+/** Linear memory a guest of `frames` frames needs (guest and host per-frame arrays plus overhead). */
+export function guestLinearBytes(frames: number): number {
+  return frames * abi.BYTES_PER_FRAME + Math.ceil(frames / abi.PAGEBLOCK_NR_PAGES) + hostMetaBytes(frames) + FIXED_OVERHEAD_BYTES;
+}
+
+/** Per-frame bytes of linear memory, guest arrays plus the host region (15 + 1/512 + 2.25). */
+const LINEAR_BYTES_PER_FRAME = abi.BYTES_PER_FRAME + 1 / abi.PAGEBLOCK_NR_PAGES + abi.HOSTMETA_BYTE_ARRAYS + abi.HOSTMETA_BITMAPS / 8;
+
 /** Largest guest (in frames) that fits one wasm32 instance. */
-export const MAX_GUEST_FRAMES = Math.floor((WASM_MAX_PAGES * WASM_PAGE_BYTES - FIXED_OVERHEAD_BYTES - (1 << 20)) / (abi.BYTES_PER_FRAME + 1 / 512));
+export const MAX_GUEST_FRAMES = Math.floor((WASM_MAX_PAGES * WASM_PAGE_BYTES - FIXED_OVERHEAD_BYTES - (1 << 20)) / LINEAR_BYTES_PER_FRAME);
 
 /** Typed views over the guest's metadata. Recreated if the memory ever grows. */
 export interface GuestViews {
@@ -48,6 +59,15 @@ export interface GuestViews {
   /** Bytes of the RAM window (virtqueues, buffers). */
   readonly ramwin: Uint8Array;
   readonly ramwinView: DataView;
+  // The host-owned region (abi.ts LAYOUT_HOSTMETA): host state the guest never reads.
+  /** Dirty log bitmap, one bit per frame (host/memory/dirty_log.ts). */
+  readonly hostDirty: Uint32Array;
+  /** Discarded-and-untouched bits, one per frame (refault counting). */
+  readonly hostDiscarded: Uint32Array;
+  /** Write-protect reason bits per frame (host/memory/write_protect.ts). */
+  readonly hostWp: Uint8Array;
+  /** Trap handler id per frame, 0 = none. */
+  readonly hostTrap: Uint8Array;
 }
 
 export class Guest {
@@ -57,6 +77,8 @@ export class Guest {
   readonly scbPtr: number;
   readonly ramwinPfn: number;
   readonly ramwinFrames: number;
+  /** Linear address of the host-owned per-frame region (abi.ts LAYOUT_HOSTMETA). */
+  readonly hostMetaPtr: number;
   private cachedBuffer: ArrayBuffer | undefined;
   private cachedViews: GuestViews | undefined;
 
@@ -94,6 +116,17 @@ export class Guest {
     const scb = new Uint32Array(this.memory.buffer, this.scbPtr, 16);
     this.ramwinPfn = scb[abi.LAYOUT_RAMWIN_PFN >> 2];
     this.ramwinFrames = scb[abi.LAYOUT_RAMWIN_FRAMES >> 2];
+    this.hostMetaPtr = scb[abi.LAYOUT_HOSTMETA >> 2];
+    // a guest built from an older abi.ts reserves no (or a smaller) host region: refuse it here
+    const reserved = scb[abi.LAYOUT_HOSTMETA_BYTES >> 2];
+    if (this.hostMetaPtr === 0 || reserved !== hostMetaBytes(frames)) {
+      throw new InvariantError(`guest reserved ${reserved} bytes of host region at 0x${this.hostMetaPtr.toString(16)}, expected ${hostMetaBytes(frames)} (stale build/guest.wasm?)`);
+    }
+    // memory is sized once (design §2): growth would detach every host view; views are
+    // re-created on a buffer change anyway, but growing during boot means guestLinearBytes is wrong
+    if (this.memory.buffer.byteLength !== pages * WASM_PAGE_BYTES) {
+      throw new InvariantError(`guest_init grew linear memory from ${pages} to ${this.memory.buffer.byteLength / WASM_PAGE_BYTES} wasm pages: guestLinearBytes(${frames}) is too small`);
+    }
   }
 
   /** Zero-copy views; cheap to call (cached until the memory buffer changes). */
@@ -116,6 +149,7 @@ export class Guest {
       vmstat: new Float64Array(buf, this.scbPtr + abi.SCB_VMSTAT, abi.NR_VMSTAT),
       ramwin: new Uint8Array(buf, ramPtr, ramLen),
       ramwinView: new DataView(buf, ramPtr, ramLen),
+      ...hostMetaViews(buf, this.hostMetaPtr, n),
     };
     this.cachedBuffer = buf;
     return this.cachedViews;
@@ -135,6 +169,17 @@ export class Guest {
     fn(this.exports);
     return this.exports.guest_elapsed();
   }
+}
+
+/** Views over the host region at `ptr` in the order abi.ts lays it out. */
+function hostMetaViews(buf: ArrayBuffer, ptr: number, frames: number): Pick<GuestViews, "hostDirty" | "hostDiscarded" | "hostWp" | "hostTrap"> {
+  const words = Math.ceil(frames / 32);
+  return {
+    hostDirty: new Uint32Array(buf, ptr, words),
+    hostDiscarded: new Uint32Array(buf, ptr + 4 * words, words),
+    hostWp: new Uint8Array(buf, ptr + 8 * words, frames),
+    hostTrap: new Uint8Array(buf, ptr + 8 * words + frames, frames),
+  };
 }
 
 function adaptExports(raw: GuestExports): GuestExports {

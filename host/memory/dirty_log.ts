@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The host's dirty bitmap: one bit per guest frame in a host-owned Uint32Array, like KVM's
-// memslot dirty_bitmap. Cleared in chunks of 2^clear_bitmap_shift frames, as QEMU's clear_bmap
-// drives KVM_CLEAR_DIRTY_LOG (reference/virtio-balloon.md §5.3). Re-protection is the caller's job.
+// The host's dirty bitmap: one bit per guest frame, like KVM's memslot dirty_bitmap. For a VM it
+// is a view over the host region of the guest's linear memory (abi.ts LAYOUT_HOSTMETA), fetched
+// on every use so a re-created view is always seen. Cleared in chunks of 2^clear_bitmap_shift
+// frames, as QEMU's clear_bmap drives KVM_CLEAR_DIRTY_LOG (reference/virtio-balloon.md §5.3).
+// Re-protection is the caller's job.
 
 import { ConfigError } from "../guest/errors.js";
 
@@ -12,15 +14,26 @@ export const CLEAR_BITMAP_SHIFT_MIN = 6;
 export const CLEAR_BITMAP_SHIFT_MAX = 31;
 
 export class DirtyLog {
-  /** One bit per frame, bit (pfn & 31) of word (pfn >>> 5). Read-only for callers. */
-  readonly bitmap: Uint32Array;
+  private readonly words: () => Uint32Array;
   private count = 0;
   private shift = CLEAR_BITMAP_SHIFT_DEFAULT;
   active = false;
 
-  constructor(readonly frames: number) {
-    this.bitmap = new Uint32Array(Math.ceil(frames / 32));
+  /**
+   * `words` returns the bitmap's current storage (>= ceil(frames/32) words, all zero at first);
+   * without it the log keeps its own array (standalone use).
+   */
+  constructor(readonly frames: number, words?: () => Uint32Array) {
+    if (words) {
+      this.words = words;
+    } else {
+      const own = new Uint32Array(Math.ceil(frames / 32));
+      this.words = () => own;
+    }
   }
+
+  /** One bit per frame, bit (pfn & 31) of word (pfn >>> 5). Read-only for callers. */
+  get bitmap(): Uint32Array { return this.words(); }
 
   /** Frames per clear chunk (2^clearBitmapShift). */
   get chunkFrames(): number { return 2 ** this.shift; }
@@ -50,10 +63,11 @@ export class DirtyLog {
   }
 
   mark(pfn: number): void {
+    const bm = this.words();
     const w = pfn >>> 5;
     const m = 1 << (pfn & 31);
-    if ((this.bitmap[w] & m) === 0) {
-      this.bitmap[w] |= m;
+    if ((bm[w] & m) === 0) {
+      bm[w] |= m;
       this.count++;
     }
   }
@@ -77,8 +91,9 @@ export class DirtyLog {
    */
   clearRange(first: number, end: number, onCleared: (pfn: number) => void): number {
     let n = 0;
+    const bm = this.words();
     for (let w = first >>> 5; w < Math.ceil(end / 32); w++) {
-      let bits = this.bitmap[w];
+      let bits = bm[w];
       if (bits === 0) continue;
       const base = w << 5;
       // keep bits of frames outside [first, end) in the edge words
@@ -87,7 +102,7 @@ export class DirtyLog {
       if (base + 32 > end) mask &= (end - base >= 32 ? 0xffffffff : (1 << (end - base)) - 1) >>> 0;
       bits &= mask;
       if (bits === 0) continue;
-      this.bitmap[w] &= ~bits;
+      bm[w] &= ~bits;
       while (bits !== 0) {
         const b = 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;

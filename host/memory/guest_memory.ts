@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // A VM's guest memory as the host sees it: per-frame backing state (not backed / backed / zero
 // page / swapped, abi HS_*), write protection, dirty logging, traps, and the EPT fault handler.
-// Works zero-copy on the guest's hstate and versions arrays. Follows KVM's EPT fault path and
-// mm/madvise.c MADV_DONTNEED. Model: a 2 MiB host page is always wholly in one backing state.
+// Works zero-copy on the guest's hstate and versions arrays and on the host-owned region of the
+// same linear memory (dirty bitmap, discarded bits, write-protect reasons, trap ids; abi.ts
+// LAYOUT_HOSTMETA). Follows KVM's EPT fault path and mm/madvise.c MADV_DONTNEED.
+// Model: a 2 MiB host page is always wholly in one backing state.
 
 import * as abi from "../guest/abi.generated.js";
 import { ConfigError, InvariantError } from "../guest/errors.js";
@@ -22,10 +24,19 @@ export type HostPageBytes = 4096 | 2097152;
 export const HOST_PAGE_4K: HostPageBytes = 4096;
 export const HOST_PAGE_2M: HostPageBytes = 2097152;
 
-/** The two guest arrays the host works on. Read through a getter so that views stay fresh. */
+/**
+ * The per-frame arrays the host works on, all in the guest's linear memory (Guest.views). Read
+ * through a getter on every operation so that a view re-created after a buffer change is used.
+ */
 export interface FrameViews {
   readonly hstate: Uint8Array;
   readonly versions: Uint32Array;
+  /** Host-owned, all zero at creation: dirty bitmap, discarded bits (u32 words, 1 bit/frame). */
+  readonly hostDirty: Uint32Array;
+  readonly hostDiscarded: Uint32Array;
+  /** Host-owned, all zero at creation: write-protect reason bits, trap handler id (1 byte/frame). */
+  readonly hostWp: Uint8Array;
+  readonly hostTrap: Uint8Array;
 }
 export interface FrameSource {
   readonly frames: number;
@@ -103,12 +114,14 @@ export class GuestMemory {
   backing: HostBacking | undefined;
 
   private readonly dirtyBit: number;
-  private trapIds: Uint8Array | undefined;
   private readonly trapHandlers: TrapHandler[] = [];
   private readonly pinned: [number, number][] = [];
+  /**
+   * Swap clock's last-seen version per frame: the one per-frame array kept outside linear memory
+   * (4 bytes/frame against the 16-byte budget, needed only once the host swaps; see
+   * docs/design/host-memory.md), so allocated lazily.
+   */
   private swapSeen: Uint32Array | undefined;
-  /** One bit per frame: discarded and not touched since (for refault counting); lazy. */
-  private discardedBits: Uint32Array | undefined;
   private clockHand = 0;
 
   constructor(private readonly src: FrameSource, opts: GuestMemoryOptions = {}) {
@@ -123,8 +136,8 @@ export class GuestMemory {
     }
     this.costs = opts.costs ?? defaultCostModel;
     this.backing = opts.backing;
-    this.dirty = new DirtyLog(this.frames);
-    this.wp = new WriteProtectReasons(this.frames);
+    this.dirty = new DirtyLog(this.frames, () => src.views.hostDirty);
+    this.wp = new WriteProtectReasons(this.frames, () => src.views.hostWp);
     this.dirtyBit = this.wp.register(WP_DIRTY_LOG);
     this.recount();
   }
@@ -153,7 +166,7 @@ export class GuestMemory {
     let s = hs[pfn];
     if (s & HS_TRAP) {
       st.faultsTrap++;
-      const id = this.trapIds ? this.trapIds[pfn] : 0;
+      const id = this.src.views.hostTrap[pfn];
       const h = id > 0 ? this.trapHandlers[id - 1] : undefined;
       const r = h ? h(pfn, write) : -1;
       if (!(r >= 0)) { st.faultsRefused++; return r < 0 ? r : -1; }
@@ -166,8 +179,8 @@ export class GuestMemory {
       s = hs[pfn];
     }
     if ((s & HS_BACKED) === 0) {
-      const db = this.discardedBits;
-      if (db && (db[pfn >>> 5] & (1 << (pfn & 31))) !== 0) {
+      const db = this.src.views.hostDiscarded;
+      if ((db[pfn >>> 5] & (1 << (pfn & 31))) !== 0) {
         db[pfn >>> 5] &= ~(1 << (pfn & 31));
         st.refaults++;
       }
@@ -183,8 +196,9 @@ export class GuestMemory {
       s = hs[pfn];
     }
     if (write && (s & HS_WP)) {
-      const bits = this.wp.bits[pfn];
-      this.wp.bits[pfn] = 0;
+      const wpBits = this.wp.bits;
+      const bits = wpBits[pfn];
+      wpBits[pfn] = 0;
       hs[pfn] = s & ~HS_WP;
       st.faultsWp++;
       cost += c.wpFaultNs;
@@ -296,7 +310,7 @@ export class GuestMemory {
     const hs = this.src.views.hstate;
     const ver = this.src.views.versions;
     const st = this.stats;
-    const db = (this.discardedBits ??= new Uint32Array(Math.ceil(this.frames / 32)));
+    const db = this.src.views.hostDiscarded;
     for (let f = first; f < end; f++) {
       db[f >>> 5] |= 1 << (f & 31);
       const s = hs[f];
@@ -345,7 +359,7 @@ export class GuestMemory {
       if (this.trapHandlers.length >= 255) throw new ConfigError("trapHandler", this.trapHandlers.length + 1, "at most 255 distinct trap handlers per VM");
       id = this.trapHandlers.push(handler);
     }
-    const ids = (this.trapIds ??= new Uint8Array(this.frames));
+    const ids = this.src.views.hostTrap;
     const hs = this.src.views.hstate;
     for (let f = pfn; f < pfn + count; f++) {
       ids[f] = id;
@@ -356,10 +370,10 @@ export class GuestMemory {
   /** Removes traps from frames [pfn, pfn+count). */
   untrap(pfn: number, count: number): void {
     this.checkRange("untrap", pfn, count);
-    if (!this.trapIds) return;
+    const ids = this.src.views.hostTrap;
     const hs = this.src.views.hstate;
     for (let f = pfn; f < pfn + count; f++) {
-      this.trapIds[f] = 0;
+      ids[f] = 0;
       hs[f] &= ~HS_TRAP;
     }
   }
@@ -515,14 +529,14 @@ export class GuestMemory {
 
   /** Checks the invariants listed on the class; throws InvariantError on the first violation. */
   validate(): void {
-    const hs = this.src.views.hstate;
+    const { hstate: hs, hostWp: wp, hostTrap: ids } = this.src.views;
     let backed = 0, zero = 0, swapped = 0;
     for (let f = 0; f < this.frames; f++) {
       const s = hs[f];
       const kinds = (s & HS_BACKED ? 1 : 0) + (s & HS_ZERO ? 1 : 0) + (s & HS_SWAPPED ? 1 : 0);
       if (kinds > 1) throw new InvariantError(`pfn:0x${f.toString(16)}: hstate 0x${s.toString(16)} has more than one backing kind`);
-      if (((s & HS_WP) !== 0) !== (this.wp.bits[f] !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${this.wp.bits[f].toString(16)}`);
-      const trapped = this.trapIds ? this.trapIds[f] !== 0 : false;
+      if (((s & HS_WP) !== 0) !== (wp[f] !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${wp[f].toString(16)}`);
+      const trapped = ids[f] !== 0;
       if (((s & HS_TRAP) !== 0) !== trapped) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_TRAP disagrees with the trap table`);
       if (s & HS_BACKED) backed++;
       if (s & HS_ZERO) zero++;

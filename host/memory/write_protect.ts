@@ -7,21 +7,32 @@ import { ConfigError } from "../guest/errors.js";
 
 /** Built-in reason used by dirty logging (KVM memslot write protection). */
 export const WP_DIRTY_LOG = "dirty-log";
-/** At most 8 reasons: one bit each in a host-owned byte per frame. */
+/** At most 8 reasons: one bit each in a host-owned byte per frame (abi.ts LAYOUT_HOSTMETA wp). */
 export const MAX_WP_REASONS = 8;
 
 /** Told about the first write to a frame its reason protected (inside the guest's fault). */
 export type WpWriteListener = (pfn: number) => void;
 
 export class WriteProtectReasons {
-  /** Reason bits per frame; host-owned, never seen by the guest. */
-  readonly bits: Uint8Array;
+  private readonly store: () => Uint8Array;
   private readonly names: string[] = [];
   private readonly listeners: (WpWriteListener | undefined)[] = [];
 
-  constructor(frames: number) {
-    this.bits = new Uint8Array(frames);
+  /**
+   * `store` returns the current per-frame byte array (all zero at first): for a VM a view over
+   * the host region of its linear memory. Without it the reasons keep their own array.
+   */
+  constructor(frames: number, store?: () => Uint8Array) {
+    if (store) {
+      this.store = store;
+    } else {
+      const own = new Uint8Array(frames);
+      this.store = () => own;
+    }
   }
+
+  /** Reason bits per frame; host-owned, never seen by the guest. */
+  get bits(): Uint8Array { return this.store(); }
 
   /** Registers `name` (or replaces its listener); returns its bit. */
   register(name: string, onWrite?: WpWriteListener): number {

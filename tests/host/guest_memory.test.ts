@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as abi from "../../host/guest/abi.generated.js";
 import { defaultCostModel } from "../../host/cost-model.js";
 import { HOST_PAGE_2M } from "../../host/memory/guest_memory.js";
+import { guestLinearBytes, hostMetaBytes } from "../../host/guest/guest.js";
 import { MIB, newHost } from "../helpers/host.js";
 
 const PAGE = 4096;
@@ -236,6 +237,64 @@ describe("memory/guest_memory: 2 MiB host pages", () => {
     vm.touch(3000, 1, true);
     expect(mem.dirty.dirtyPages).toBe(1);
     vm.touch(3001, 1, true);
+    expect(mem.dirty.dirtyPages).toBe(2);
+    mem.validate();
+  });
+});
+
+describe("memory/guest_memory: host state lives in the instance's linear memory", () => {
+  it("dirty bitmap, discarded bits, wp reasons and trap ids are views into the reserved host region", () => {
+    const { vm, mem } = vm16();
+    const g = vm.guest;
+    const buf = g.memory.buffer;
+    const bytes0 = buf.byteLength;
+    const v = g.views;
+    const region = [g.hostMetaPtr, g.hostMetaPtr + hostMetaBytes(vm.frames)];
+    for (const a of [v.hostDirty, v.hostDiscarded, v.hostWp, v.hostTrap]) {
+      expect(a.buffer).toBe(buf);
+      expect(a.byteOffset).toBeGreaterThanOrEqual(region[0]);
+      expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(region[1]);
+    }
+    // the host region does not overlap any guest-owned per-frame array
+    for (const a of [v.versions, v.next, v.prev, v.pflags, v.porder, v.hstate, v.pageblock]) {
+      expect(a.byteOffset + a.byteLength <= region[0] || a.byteOffset >= region[1]).toBe(true);
+    }
+    // every host-side operation writes through those views
+    mem.startDirtyLog();
+    vm.touch(P, 3, true);
+    expect(mem.getDirtyLog().buffer).toBe(buf);
+    expect(v.hostDirty[P >>> 5] & (1 << (P & 31))).not.toBe(0);
+    mem.clearDirtyLog(mem.dirtyChunkOf(P));
+    expect(v.hostWp[P]).not.toBe(0); // re-protected for the dirty log
+    mem.stopDirtyLog();
+    expect(v.hostWp[P]).toBe(0);
+    mem.discard(P, 1);
+    expect(v.hostDiscarded[P >>> 5] & (1 << (P & 31))).not.toBe(0);
+    vm.touch(P, 1, false);
+    expect(v.hostDiscarded[P >>> 5] & (1 << (P & 31))).toBe(0);
+    expect(mem.stats.refaults).toBe(1);
+    mem.trap(P + 8, 1, () => -1);
+    expect(v.hostTrap[P + 8]).toBe(1);
+    mem.untrap(P + 8, 1);
+    expect(v.hostTrap[P + 8]).toBe(0);
+    mem.validate();
+    // sized once at start: nothing above grew the memory, so no view was detached
+    expect(g.memory.buffer).toBe(buf);
+    expect(buf.byteLength).toBe(bytes0);
+    expect(bytes0).toBeGreaterThanOrEqual(guestLinearBytes(vm.frames));
+  });
+
+  it("views are re-created if the memory ever grows (guard; the design never grows it)", () => {
+    const { vm, mem } = vm16();
+    mem.startDirtyLog();
+    vm.touch(P, 1, true);
+    const before = vm.guest.views.hostDirty;
+    vm.guest.memory.grow(1); // detaches every view over the old buffer
+    const after = vm.guest.views.hostDirty;
+    expect(before.length).toBe(0); // detached
+    expect(after.buffer).toBe(vm.guest.memory.buffer);
+    expect(mem.dirty.test(P)).toBe(true);
+    vm.touch(P + 1, 1, true);
     expect(mem.dirty.dirtyPages).toBe(2);
     mem.validate();
   });
