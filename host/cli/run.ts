@@ -7,24 +7,96 @@ import { basename, join } from "node:path";
 import type { Engine, RunResult, RunSummary } from "../scenario/engine.js";
 import { column, NotSupportedError } from "../scenario/engine.js";
 import { parseScenario } from "../scenario/load.js";
+import { ScenarioError, ScenarioIssue } from "../scenario/errors.js";
+import { parseDemandTrace } from "../scenario/replay.js";
+import { ConfigError } from "../guest/errors.js";
 import { AS_WRITTEN, referencedFiles, resolveScenario, ResolvedScenario } from "../scenario/resolve.js";
 import type { Scenario } from "../scenario/schema.js";
 import { compareRuns, formatTable, ModeRun } from "../report/compare.js";
 import { renderReport } from "../report/html.js";
-import { AlignOptions, compareTrace, formatTraceComparison, parseMeasuredTrace, TraceComparison } from "../report/trace.js";
+import { AlignOptions, compareTrace, formatTraceComparison, MeasuredTrace, parseMeasuredTrace, TraceComparison } from "../report/trace.js";
 import { json, prepareOutDir, readReferencedFiles, readText, readUplotAssets, seriesToCsv, sha256, writeAtomic } from "./files.js";
-import type { CliIo } from "./io.js";
+import { type CliIo, UsageError } from "./io.js";
 import { startProgress } from "./progress.js";
 import { GUESTMEM_VERSION } from "./version.js";
 
-export interface LoadedScenario { path: string; text: string; scenario: Scenario }
-
-export function loadScenarioFile(path: string): LoadedScenario {
-  const text = readText(path, "scenario file");
-  return { path, text, scenario: parseScenario(text, path) };
+export interface LoadedScenario {
+  path: string;
+  text: string;
+  scenario: Scenario;
+  /** The replay CSVs the timeline names, by the path as written, read and checked at load. */
+  files: Record<string, string>;
 }
 
-export interface TraceOptions { file: string; align?: string; baseline?: string; vm?: string; fromS?: number }
+/** Reads and validates a scenario and the files it names (a malformed replay CSV is a ScenarioError). */
+export function loadScenarioFile(path: string): LoadedScenario {
+  const text = readText(path, "scenario file");
+  const scenario = parseScenario(text, path);
+  const files = readReferencedFiles(path, referencedFiles(scenario));
+  checkReplayFiles(path, scenario, files);
+  return { path, text, scenario, files };
+}
+
+/** Parses every replay CSV now, so a bad one is exit 2 naming the action, not an engine error mid-run. */
+function checkReplayFiles(path: string, s: Scenario, files: Record<string, string>): void {
+  const issues: ScenarioIssue[] = [];
+  (s.timeline ?? []).forEach((a, i) => {
+    if (a.do !== "replay") return;
+    try {
+      parseDemandTrace(files[a.file], a.file, a.timeColumn, a.bytesColumn, a.scale);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push({ path: `timeline[${i}].file`, value: a.file, expected: `a demand CSV (t_s and bytes columns); ${e.message}` });
+    }
+  });
+  if (issues.length > 0) throw new ScenarioError(path, issues);
+}
+
+export interface TraceOptions {
+  file: string;
+  align?: string;
+  baseline?: string;
+  vm?: string;
+  fromS?: number;
+  /** The parsed trace (prepareTrace fills it in before any run). */
+  measured?: MeasuredTrace;
+}
+
+/**
+ * Reads the --trace file and checks --align / --trace-vm against it and the scenario before any
+ * run, so bad input is exit 2 with what was expected instead of a plain Error after the run.
+ */
+export function prepareTrace(t: TraceOptions, loaded: LoadedScenario): TraceOptions {
+  let measured: MeasuredTrace;
+  try {
+    measured = parseMeasuredTrace(readText(t.file, "trace file"));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new ScenarioError(t.file, [{ path: "header", value: (e as Error).message, expected: "a CSV with a t_s column and an RSS column (vmrss_kib, or *rss* in _kib, _mib or bytes)" }]);
+  }
+  if (measured.tS.length === 0) {
+    throw new ScenarioError(t.file, [{ path: "(rows)", value: 0, expected: "at least one row with a numeric t_s and RSS" }]);
+  }
+  const s = loaded.scenario;
+  if (t.vm !== undefined && !s.vms.some((v) => v.name === t.vm)) {
+    throw new ScenarioError(loaded.path, [{ path: "--trace-vm", value: t.vm, expected: `one of the VM names: ${s.vms.map((v) => v.name).join(", ")}` }]);
+  }
+  const phase = t.align ?? "free";
+  const actions = (s.timeline ?? []).filter((a) => t.vm === undefined || a.vm === undefined || a.vm === t.vm);
+  const labels = actions.flatMap((a) => (a.label !== undefined ? [a.label] : []));
+  const at = labels.indexOf(phase);
+  if (at < 0) {
+    throw new ScenarioError(loaded.path, [{ path: "--align", value: phase,
+      expected: `a label of a timeline action${t.vm ? ` of VM ${t.vm}` : ""}: ${[...new Set(labels)].join(", ") || "(the timeline has no labels)"}` }]);
+  }
+  // compareTrace finds the phase in the trace, or a later labelled phase it can count back from
+  const traced = new Set(measured.phase ?? []);
+  if (!labels.slice(at).some((l) => traced.has(l))) {
+    throw new ScenarioError(t.file, [{ path: "phase", value: phase,
+      expected: `a trace with phase "${phase}" or a later one of the scenario (${labels.slice(at + 1).join(", ") || "none"}); it has: ${[...traced].join(", ") || "no phase column"}` }]);
+  }
+  return { ...t, measured };
+}
 
 export interface RunOpts { outDir: string; progress: boolean; trace?: TraceOptions }
 
@@ -39,7 +111,7 @@ function failedSummary(r: ResolvedScenario, error: string): RunSummary {
 export async function runMode(loaded: LoadedScenario, mode: string, engine: Engine, io: CliIo, opts: RunOpts,
   argv: string[]): Promise<ModeOutcome> {
   const resolved = resolveScenario(loaded.scenario, mode, loaded.path);
-  resolved.files = readReferencedFiles(loaded.path, referencedFiles(loaded.scenario));
+  resolved.files = loaded.files;
   prepareOutDir(opts.outDir);
   writeAtomic(join(opts.outDir, "meta.json"), json({
     guestmem_version: GUESTMEM_VERSION,
@@ -81,7 +153,7 @@ export async function runMode(loaded: LoadedScenario, mode: string, engine: Engi
 }
 
 export function traceOverlay(t: TraceOptions, result: RunResult): TraceComparison {
-  const measured = parseMeasuredTrace(readText(t.file, "trace file"));
+  const measured = t.measured ?? parseMeasuredTrace(readText(t.file, "trace file"));
   const rssCol = t.vm ? `${t.vm}.rss_bytes` : "host.rss_bytes";
   const align: AlignOptions = { phase: t.align, baselinePhase: t.baseline, fromS: t.fromS };
   return compareTrace(measured, { tS: column(result.series, "t_s"), rssBytes: column(result.series, rssCol),
@@ -93,8 +165,9 @@ export async function runCommand(file: string, mode: string | undefined, engine:
   const loaded = loadScenarioFile(file);
   const m = mode ?? AS_WRITTEN;
   resolveScenario(loaded.scenario, m, file); // validate the mode before touching the output directory
+  const trace = opts.trace ? prepareTrace(opts.trace, loaded) : undefined;
   const outDir = opts.outDir ?? join("results", loaded.scenario.name ?? basename(file).replace(/\.[^.]+$/, ""), m);
-  const o = await runMode(loaded, m, engine, io, { ...opts, outDir }, argv);
+  const o = await runMode(loaded, m, engine, io, { ...opts, outDir, trace }, argv);
   if (o.ok) io.err(`wrote ${outDir}/{series.csv,summary.json,meta.json}\n`);
   return o.ok ? 0 : 1;
 }
@@ -116,17 +189,18 @@ export async function compareCommand(file: string, engine: Engine, io: CliIo, op
   if (modes.length === 0) modes.push(AS_WRITTEN);
   const skipped: string[] = [];
   for (const m of [...modes]) {
-    const r = resolveScenario(loaded.scenario, m, file); // every mode valid before any run
+    const r = resolveScenario(loaded.scenario, m, file, "--modes"); // every mode valid before any run
     const reason = opts.skipUnsupported ? engine.unsupported?.(r) ?? null : null;
     if (reason) {
       skipped.push(`${m}: skipped, ${reason}`);
       modes.splice(modes.indexOf(m), 1);
     }
   }
+  const trace = opts.trace ? prepareTrace(opts.trace, loaded) : undefined;
   const outDir = opts.outDir ?? join("results", name);
   const outcomes: ModeOutcome[] = [];
   for (const m of modes) {
-    outcomes.push(await runMode(loaded, m, engine, io, { outDir: join(outDir, m), progress: opts.progress, trace: opts.trace }, argv));
+    outcomes.push(await runMode(loaded, m, engine, io, { outDir: join(outDir, m), progress: opts.progress, trace }, argv));
   }
   const done = outcomes.filter((o): o is ModeOutcome & { result: RunResult } => o.result !== undefined);
   const runs: ModeRun[] = done.map((o) => ({ mode: o.mode, series: o.result.series, summary: o.summary }));

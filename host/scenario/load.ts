@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Reads scenario text (YAML or JSON), validates it against schema.ts and checks the rules a schema
-// cannot express (unique VM names, known VM references, time order, targets within the guest).
+// cannot express (unique VM names, known VM references, time order, targets within the guest, the
+// engine's limits on sizes).
 // Pure: the caller reads the file; every failure is one ScenarioError listing all issues.
 
 import { z } from "zod";
@@ -8,6 +9,12 @@ import YAML from "yaml";
 import { ACTION_KINDS, BUILTIN_MODES, Scenario, ScenarioSchema } from "./schema.js";
 import { formatPath, ScenarioError, ScenarioIssue, valueAt } from "./errors.js";
 import { formatBytes } from "./units.js";
+import { DEFAULTS } from "./defaults.js";
+import { ConfigError } from "../guest/errors.js";
+import { PAGE_SIZE } from "../guest/abi.generated.js";
+import { HOST_PAGE_2M, HOST_PAGE_4K } from "../memory/guest_memory.js";
+import { MAX_VM_FRAMES, resolveVmConfig } from "../vm.js";
+import { withCostOverrides } from "../cost-model.js";
 
 /** Parses and validates scenario text. `file` names it in errors and picks JSON for `*.json`. */
 export function parseScenario(text: string, file: string): Scenario {
@@ -60,17 +67,24 @@ function toIssues(issue: z.core.$ZodIssue, doc: unknown): ScenarioIssue[] {
         return [{ path: formatPath(path), value: valueAt(doc, path),
           expected: `a mode, one of: ${BUILTIN_MODES.join(", ")}; or { name, from, balloon?, policies? }` }];
       }
-      // a union of size forms etc.: report the most specific branch error
-      const inner = issue.errors.flat();
-      if (inner.length > 0) return toIssues(inner[0], doc);
-      return [{ path: formatPath(path), value: valueAt(doc, path), expected: issue.message }];
+      // a union of size forms etc.: the branch of the value's type if one got past the type check
+      // (e.g. -5 for a size), else the union's own message; inner paths are relative to the union
+      const inner = issue.errors.flat().map((i) => ({ ...i, path: [...path, ...i.path] }) as z.core.$ZodIssue);
+      const specific = inner.find((i) => i.code !== "invalid_type") ?? inner.find((i) => !i.message.startsWith("Invalid input"));
+      if (specific) return toIssues(specific, doc);
+      if (!issue.message.startsWith("Invalid input") || inner.length === 0) {
+        return [{ path: formatPath(path), value: valueAt(doc, path), expected: issue.message }];
+      }
+      return toIssues(inner[0], doc);
     }
     case "invalid_value":
       return [{ path: formatPath(path), value: valueAt(doc, path),
         expected: `one of: ${issue.values.map((v) => String(v)).join(", ")}` }];
     case "invalid_type": {
       const value = valueAt(doc, path);
-      const expected = value === undefined ? `a value (required field, ${issue.expected})` : `a ${issue.expected}`;
+      const custom = !issue.message.startsWith("Invalid input"); // the schema's own wording (e.g. sizes)
+      const what = issue.expected === "int" ? "an integer" : `a ${issue.expected}`;
+      const expected = value === undefined ? `a value (required field, ${issue.expected})` : custom ? issue.message : what;
       return [{ path: formatPath(path), value, expected }];
     }
     default:
@@ -124,15 +138,67 @@ function allowedKeys(path: readonly PropertyKey[], doc: unknown): string[] {
 
 // ---- rules beyond the schema ---------------------------------------------------------------
 
+/** guest_init refuses fewer than 1024 frames (assembly/index.ts; host/vm.ts checks the same). */
+const MIN_GUEST_BYTES = 1024 * PAGE_SIZE;
+/** Largest guest, as host/vm.ts: MAX_VM_FRAMES rounded down to whole 2 MiB pages. */
+const MAX_VM_BYTES = Math.floor(MAX_VM_FRAMES / 512) * 512 * PAGE_SIZE;
+
+/** Bytes for a message, exact: "1GiB", or "4097 bytes" where a unit would round. */
+function exactBytes(b: number): string {
+  const f = formatBytes(b);
+  return f.includes(".") ? `${b} bytes` : f;
+}
+
+// The engine's own limits (host/vm.ts resolveVmConfig, host/host.ts, host/cost-model.ts) are
+// repeated here so a scenario breaking them fails at load with exit 2 and a field path, not as an
+// engine ConfigError naming `memBytes` after the output directory was started.
+function checkEngineLimits(s: Scenario, issues: ScenarioIssue[]): void {
+  if (s.host.ram <= 0) issues.push({ path: "host.ram", value: exactBytes(s.host.ram), expected: "a positive size (host RAM for the VMs)" });
+  const hostPage = (s.host.hostPageSize ?? DEFAULTS.hostPageSize) === "2MiB" ? HOST_PAGE_2M : HOST_PAGE_4K;
+  s.vms.forEach((vm, i) => {
+    const at = `vms[${i}]`;
+    const before = issues.length;
+    if (vm.memory < MIN_GUEST_BYTES) {
+      // guest_init refuses fewer than 1024 frames (assembly/index.ts)
+      issues.push({ path: `${at}.memory`, value: exactBytes(vm.memory), expected: `at least ${formatBytes(MIN_GUEST_BYTES)} (1024 guest pages)` });
+    } else if (vm.memory > MAX_VM_BYTES) {
+      issues.push({ path: `${at}.memory`, value: exactBytes(vm.memory), expected: `at most ${formatBytes(MAX_VM_BYTES)} (one wasm32 guest instance)` });
+    } else if (vm.memory % hostPage !== 0) {
+      // guest RAM is backed by whole host pages (host/memory/guest_memory.ts)
+      issues.push({ path: `${at}.memory`, value: exactBytes(vm.memory),
+        expected: `a multiple of host.hostPageSize (${formatBytes(hostPage)})` });
+    }
+    if (vm.movable !== undefined && vm.movable >= vm.memory) {
+      // ZONE_NORMAL keeps some boot memory (the kernel's own allocations cannot be movable)
+      issues.push({ path: `${at}.movable`, value: exactBytes(vm.movable), expected: `less than the VM's memory (${formatBytes(vm.memory)})` });
+    } else if (vm.movable !== undefined && vm.movable % PAGE_SIZE !== 0) {
+      issues.push({ path: `${at}.movable`, value: exactBytes(vm.movable), expected: `a multiple of the guest page size (${formatBytes(PAGE_SIZE)})` });
+    }
+    if (issues.length > before) return;
+    // backstop: whatever else the engine's validator refuses, under this VM's path
+    try {
+      resolveVmConfig({ name: vm.name, memBytes: vm.memory, nrCpus: vm.vcpus, movableBytes: vm.movable,
+        hostPageBytes: hostPage }, s.seed);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push({ path: `${at} (engine field ${e.field})`, value: e.value, expected: e.expected });
+    }
+  });
+  try {
+    withCostOverrides(s.costModel ?? {});
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    issues.push({ path: e.field.replace(/^costs\./, "costModel."), value: e.value, expected: e.expected });
+  }
+}
+
 function checkSemantics(s: Scenario): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const names = new Map<string, number>();
+  checkEngineLimits(s, issues);
   s.vms.forEach((vm, i) => {
     if (names.has(vm.name)) issues.push({ path: `vms[${i}].name`, value: vm.name, expected: `a name not used by vms[${names.get(vm.name)}]` });
     else names.set(vm.name, i);
-    if (vm.movable !== undefined && vm.movable > vm.memory) {
-      issues.push({ path: `vms[${i}].movable`, value: formatBytes(vm.movable), expected: `at most the VM's memory (${formatBytes(vm.memory)})` });
-    }
     const vmem = vm.devices?.virtioMem;
     if (vmem?.requested !== undefined && vmem.requested > vmem.region) {
       issues.push({ path: `vms[${i}].devices.virtioMem.requested`, value: formatBytes(vmem.requested), expected: `at most region (${formatBytes(vmem.region)})` });

@@ -75,11 +75,14 @@ export function defaultModes(s: Scenario): string[] {
   return (s.modes ?? []).map((m) => (typeof m === "string" ? m : m.name));
 }
 
-/** Applies mode `mode` to `s` and fills every default. Unknown mode → ScenarioError naming `--mode`. */
-export function resolveScenario(s: Scenario, mode: string, file: string): ResolvedScenario {
+/**
+ * Applies mode `mode` to `s` and fills every default. Unknown mode → ScenarioError naming `flag`
+ * (the option the mode came from: `--mode` for run, `--modes` for compare).
+ */
+export function resolveScenario(s: Scenario, mode: string, file: string, flag = "--mode"): ResolvedScenario {
   const valid = modeNames(s);
   if (!valid.includes(mode)) {
-    throw new ScenarioError(file, [{ path: "--mode", value: mode, expected: `one of: ${valid.join(", ")}` }]);
+    throw new ScenarioError(file, [{ path: flag, value: mode, expected: `one of: ${valid.join(", ")}` }]);
   }
   const custom = (s.modes ?? []).find((m): m is CustomMode => typeof m !== "string" && m.name === mode);
   const base: BuiltinMode | typeof AS_WRITTEN = custom ? custom.from : (mode as BuiltinMode | typeof AS_WRITTEN);

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { parseRate, parseSize, parseTime, RATE_EXPECTED, SIZE_EXPECTED, TIME_EXPECTED, UnitResult } from "./units.js";
 import { DEFAULTS } from "./defaults.js";
+import { CostModel, defaultCostModel } from "../cost-model.js";
 
 const SIZE_PATTERN = "^\\d+(\\.\\d+)?\\s*(B|KiB|MiB|GiB|TiB)?$";
 const TIME_PATTERN = "^\\d+(\\.\\d+)?\\s*(ns|us|ms|s|min|h)$";
@@ -22,8 +23,13 @@ function unit(parse: (v: unknown) => UnitResult) {
 }
 
 /** A size: integer bytes or "512MiB"; parsed to bytes. */
+// The number branch carries its own int/min(0) checks (not only the transform) so the published
+// JSON Schema says "integer, minimum 0" and rejects what zod rejects.
 export const size = () =>
-  z.union([z.string().meta({ pattern: SIZE_PATTERN }), z.number()]).transform(unit(parseSize))
+  z.union([
+    z.string().meta({ pattern: SIZE_PATTERN }),
+    z.number().int({ error: SIZE_EXPECTED }).min(0, { error: `a non-negative size (${SIZE_EXPECTED})` }),
+  ], { error: SIZE_EXPECTED }).transform(unit(parseSize))
     .meta({ description: SIZE_EXPECTED, examples: ["512MiB", "1GiB", 4096] });
 /** A time: "5s", "200ms", "2min"; parsed to nanoseconds. */
 export const time = () =>
@@ -199,6 +205,16 @@ export const ActionSchema = z.discriminatedUnion("do", [
   act("wait", { for: time() }, "Let simulated time pass"),
 ]);
 
+// ---- cost model ----------------------------------------------------------------------------
+
+// Exactly the engine's keys (withCostOverrides throws on any other), so a misspelt key is a
+// scenario error naming the field rather than an engine ConfigError after the run started.
+export const CostModelSchema = z.strictObject(Object.fromEntries(Object.keys(defaultCostModel).map((k) => [k,
+  k === "migrationBandwidthBytesPerS"
+    ? z.number().positive({ error: "a bandwidth > 0 bytes/s" }).optional().meta({ description: "bytes/s (> 0)" })
+    : z.number().min(0, { error: "a cost >= 0 ns" }).optional().meta({ description: "ns (>= 0)" })])) as Record<keyof CostModel, z.ZodOptional<z.ZodNumber>>)
+  .meta({ description: "Cost model overrides" });
+
 // ---- the scenario --------------------------------------------------------------------------
 
 export const ScenarioSchema = z.strictObject({
@@ -210,8 +226,8 @@ export const ScenarioSchema = z.strictObject({
   duration: time().optional().meta({ description: "Stop at this simulated time (absent: when the timeline ends)" }),
   host: HostSchema,
   vms: z.array(VmSchema).min(1),
-  costModel: z.record(z.string().regex(/^[a-z][A-Za-z0-9]*$/), z.number().min(0)).optional()
-    .meta({ description: "Cost model overrides (names and units as in the engine's cost model)" }),
+  costModel: CostModelSchema.optional()
+    .meta({ description: "Cost model overrides (names and units as in the engine's cost model, host/cost-model.ts)" }),
   modes: z.array(ModeRefSchema).optional().meta({ description: "Modes that `compare` runs by default" }),
   timeline: z.array(ActionSchema).optional(),
 }).meta({ title: "guestmem scenario" });

@@ -6,8 +6,21 @@ import { cli, root, scenario, tmp } from "./helpers.js";
 import type { Engine } from "../../host/scenario/engine.js";
 import { fakeRun } from "../scenario/fake-engine.js";
 import { benchCommand } from "../../host/cli/bench.js";
+import { cliEngine } from "../../host/cli/engine.js";
 
-const REAL_TRACE = join(root, "../shared/traces/reporting_on.csv");
+// A copy of shared/traces/reporting_on.csv (see its .md), so the tests run on a clean clone.
+const REAL_TRACE = join(root, "tests/fixtures/traces/reporting_on.csv");
+
+/** reporting-600m.yaml with `edit` applied, written to a fresh directory; returns its path and the directory. */
+function editedScenario(edit: (text: string) => string, name = "bad.yaml"): { f: string; d: string } {
+  const d = tmp();
+  const f = join(d, name);
+  const text = readFileSync(scenario("reporting-600m.yaml"), "utf8");
+  const out = edit(text);
+  expect(out).not.toBe(text);
+  writeFileSync(f, out);
+  return { f, d };
+}
 
 describe("guestmem CLI: arguments and exit codes", () => {
   it.each(["run", "compare", "report", "validate", "schema", "bench", "modes"])("--help works for %s and exits 0", async (cmd) => {
@@ -61,7 +74,39 @@ describe("guestmem CLI: arguments and exit codes", () => {
     expect(existsSync(join(d, "o"))).toBe(false);
     const c = await cli(["compare", scenario("reporting-600m.yaml"), "--modes", "none,nope", "--out", join(d, "c")]);
     expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--modes: got "nope", expected one of: .*reporting/);
     expect(existsSync(join(d, "c"))).toBe(false);
+  });
+
+  // Engine limits are checked at load: exit 2 naming the scenario field, not an engine ConfigError
+  // (exit 1, valid: false summary, `memBytes`) from the run.
+  it.each([
+    ["host.ram 0", (t: string) => t.replace("ram: 4GiB", "ram: 0"), "host.ram", '"0B"', "a positive size"],
+    ["memory under the minimum", (t: string) => t.replace("memory: 1GiB", "memory: 1MiB"), "vms[0].memory", '"1MiB"', "at least 4MiB"],
+    ["memory not a multiple of the 2 MiB host page", (t: string) => t.replace("ram: 4GiB", "ram: 4GiB\n  hostPageSize: 2MiB").replace("memory: 1GiB", "memory: 1023MiB"),
+      "vms[0].memory", '"1023MiB"', "a multiple of host.hostPageSize (2MiB)"],
+    ["movable equal to memory", (t: string) => t.replace("vcpus: 1", "vcpus: 1\n    movable: 1GiB"), "vms[0].movable", '"1GiB"', "less than the VM's memory"],
+    ["movable not page-aligned", (t: string) => t.replace("vcpus: 1", "vcpus: 1\n    movable: 4097"), "vms[0].movable", '"4097 bytes"', "a multiple of the guest page size (4KiB)"],
+    ["an unknown costModel key", (t: string) => t.replace("sample: 100ms", "sample: 100ms\ncostModel: { vmExitNS: 1 }"), "costModel.vmExitNS", "1", "no such field; allowed here: vmExitNs"],
+  ])("%s: exit 2 with file, field path, value and expected; nothing written", async (_what, edit, path, value, expected) => {
+    const { f, d } = editedScenario(edit);
+    const r = await cli(["run", f, "--out", join(d, "out")], cliEngine);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${f}: ${path}: got ${value}, expected ${expected}`);
+    expect(existsSync(join(d, "out"))).toBe(false);
+  });
+
+  it("a malformed replay CSV is exit 2 naming the action, the file and the bad row, before any run", async () => {
+    const { f, d } = editedScenario((t) => t.replace("  - { do: wait, for: 30s, label: post_free }",
+      "  - { do: replay, file: demand.csv }"));
+    writeFileSync(join(d, "demand.csv"), "t_s,bytes\n0,1048576\n1,lots\n");
+    const r = await cli(["run", f, "--mode", "reporting", "--out", join(d, "out")], cliEngine);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${f}: timeline[4].file: got "demand.csv", expected a demand CSV`);
+    expect(r.err).toContain('line 3 bytes: got "lots"');
+    expect(existsSync(join(d, "out"))).toBe(false);
+    writeFileSync(join(d, "demand.csv"), "time,bytes\n0,1\n");
+    expect((await cli(["validate", f])).err).toContain("columns t_s and bytes");
   });
 
   it("schema prints the committed scenarios/schema.json", async () => {
@@ -136,6 +181,55 @@ describe("guestmem run: output files", () => {
     expect(r.out).toMatch(/baseline subtracted: measured 2[12]\d\.\d MiB/);
     const t = JSON.parse(readFileSync(join(d, "trace.json"), "utf8"));
     expect(t.measuredFirstDropS).toBeGreaterThan(1.9);
+  });
+
+  it("--trace on the real model: reporting-600m is close to the measured run once time and baseline are aligned", async () => {
+    // the model engine (not the fake one) against the real Linux 6.1 / QEMU 7.2 run (reporting_on.md)
+    const d = tmp();
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--mode", "reporting", "--out", d, "--trace", REAL_TRACE, "-q"], cliEngine);
+    expect(r.code).toBe(0);
+    const rmse = Number(/RMSE (\d+\.\d) MiB/.exec(r.out)?.[1]);
+    // measured at writing: RMSE 33.9 MiB, mean error -25.1 MiB (the model returns all 600 MiB,
+    // the guest 554); without the baseline subtraction the error would be ≈ 220 MiB
+    expect(Number.isFinite(rmse)).toBe(true);
+    expect(rmse).toBeLessThan(60);
+    const t = JSON.parse(readFileSync(join(d, "trace.json"), "utf8"));
+    expect(t.samples).toBeGreaterThan(300);
+    expect(t.measuredBaselineMiB).toBeGreaterThan(200); // QEMU + guest boot footprint, ≈ 220 MiB
+    expect(t.measuredBaselineMiB).toBeLessThan(240);
+    expect(t.simBaselineMiB).toBeLessThan(50); // the model has no VMM and a tiny boot footprint
+    expect(Math.abs(t.meanErrMiB)).toBeLessThan(40);
+    // aligned on the free: the measured one is at 16.8 s, the simulated one ≈ 10.3 s
+    expect(t.measuredEventS).toBeCloseTo(16.83, 1);
+    expect(Math.abs(t.firstDropDiffS)).toBeLessThan(0.5);
+    // and the distance tells the modes apart: without reporting the model is far from this trace
+    const none = await cli(["run", scenario("reporting-600m.yaml"), "--mode", "none", "--out", tmp(), "--trace", REAL_TRACE, "-q"], cliEngine);
+    expect(Number(/RMSE (\d+\.\d) MiB/.exec(none.out)?.[1])).toBeGreaterThan(300);
+  });
+
+  it("a trace file without the needed columns is exit 2 before the run, naming the file", async () => {
+    const d = tmp();
+    writeFileSync(join(d, "t.csv"), "a,b\n1,2\n");
+    const r = await cli(["run", scenario("reporting-600m.yaml"), "--out", join(d, "o"), "--trace", join(d, "t.csv")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${join(d, "t.csv")}: header: got "trace needs columns t_s and vmrss_kib (has: a, b)", expected a CSV with a t_s column`);
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack
+    expect(existsSync(join(d, "o"))).toBe(false);
+  });
+
+  it("an --align phase the scenario has no action for is exit 2 listing the labels; one the trace lacks names the trace", async () => {
+    const d = tmp();
+    const r = await cli(["compare", scenario("reporting-600m.yaml"), "--out", join(d, "o"), "--trace", REAL_TRACE, "--align", "fre"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--align: got "fre", expected a label of a timeline action: idle, alloc, hold, free, post_free');
+    expect(existsSync(join(d, "o"))).toBe(false);
+    writeFileSync(join(d, "t.csv"), "t_s,phase,vmrss_kib\n0,boot,1000\n1,idle,1000\n");
+    const t = await cli(["run", scenario("reporting-600m.yaml"), "--out", join(d, "o"), "--trace", join(d, "t.csv")]);
+    expect(t.code).toBe(2);
+    expect(t.err).toContain(`${join(d, "t.csv")}: phase: got "free", expected a trace with phase "free" or a later one of the scenario (post_free); it has: boot, idle`);
+    const vm = await cli(["run", scenario("reporting-600m.yaml"), "--out", join(d, "o"), "--trace", REAL_TRACE, "--trace-vm", "vm9"]);
+    expect(vm.code).toBe(2);
+    expect(vm.err).toContain('--trace-vm: got "vm9", expected one of the VM names: vm0');
   });
 
   it("--trace-from must be a non-negative number", async () => {

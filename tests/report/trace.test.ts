@@ -9,7 +9,7 @@ import { fakeRun } from "../scenario/fake-engine.js";
 
 const MiB = 2 ** 20;
 const root = join(import.meta.dirname, "../..");
-const REAL = join(root, "../shared/traces/reporting_on.csv");
+const REAL = join(root, "tests/fixtures/traces/reporting_on.csv"); // copy of shared/traces/reporting_on.csv
 
 /** A synthetic "measured" run: baseline 200 MiB, +600 MiB at t=12..20, freed at 20, falls at 22. */
 function synthetic(offsetS: number, baseMiB: number, dropDelayS: number): MeasuredTrace {
