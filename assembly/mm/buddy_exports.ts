@@ -2,6 +2,8 @@
 // Host-facing exports of the page allocator: flat, numeric, u32 pfns (NIL = none). Tests,
 // the bench runner and the host's metrics call these; guest modules call mm/page_alloc.ts and
 // mm/buddy.ts directly. Model: the bench loops run whole inside wasm (one call per batch).
+// Debug builds run mm_validate after every mutating export here and abort on a broken invariant
+// (debugValidate); release builds compile the check out.
 
 import {
   NIL, OK, E_INVAL, E_RANGE, NR_ZONES, NR_ORDERS, NR_MIGRATETYPES, GFP_MOVABLE, ZI_START_PFN,
@@ -21,18 +23,37 @@ import {
 } from "./page_alloc";
 import { setFreeNotifyHook } from "./buddy";
 import { mmValidate } from "./buddy_validate";
+import {
+  debugValidate, DBG_MM_ALLOC, DBG_MM_FREE, DBG_MM_FREE_FPI, DBG_MM_SPLIT_PAGE, DBG_MM_DRAIN_PCP, DBG_MM_MOVE_PAGEBLOCK, DBG_MM_ISOLATE_FREE, DBG_MM_PUTBACK_ISOLATED, DBG_MM_ONLINE_PAGES, DBG_MM_OFFLINE_PAGES, DBG_MM_BENCH_ALLOC, DBG_MM_BENCH_FREE, DBG_MM_BENCH_REPEAT,
+} from "./debug_vm";
 
 /** alloc_pages(order, gfp): head pfn of a 2^order block, or NIL (gfp: abi.ts GFP_* | modifiers). */
-export function mm_alloc(order: u32, gfp: u32): u32 { return allocPages(order, gfp); }
+export function mm_alloc(order: u32, gfp: u32): u32 {
+  const pfn = allocPages(order, gfp);
+  debugValidate(DBG_MM_ALLOC, order, gfp);
+  return pfn;
+}
 
 /** __free_pages(pfn, order): OK or E_RANGE / E_INVAL / E_DOUBLE_FREE / E_NOT_ALLOCATED / E_BUSY. */
-export function mm_free(pfn: u32, order: u32): i32 { return freePages(pfn, order); }
+export function mm_free(pfn: u32, order: u32): i32 {
+  const r = freePages(pfn, order);
+  debugValidate(DBG_MM_FREE, pfn, order);
+  return r;
+}
 
 /** Free with FPI_* flags (FPI_TO_TAIL, FPI_SKIP_REPORT_NOTIFY); bypasses the pcp lists if any set. */
-export function mm_free_fpi(pfn: u32, order: u32, fpi: u32): i32 { return freePagesFpi(pfn, order, fpi); }
+export function mm_free_fpi(pfn: u32, order: u32, fpi: u32): i32 {
+  const r = freePagesFpi(pfn, order, fpi);
+  debugValidate(DBG_MM_FREE_FPI, pfn, order);
+  return r;
+}
 
 /** split_page: an allocated 2^order block becomes 2^order order-0 blocks. */
-export function mm_split_page(pfn: u32, order: u32): i32 { return splitPage(pfn, order); }
+export function mm_split_page(pfn: u32, order: u32): i32 {
+  const r = splitPage(pfn, order);
+  debugValidate(DBG_MM_SPLIT_PAGE, pfn, order);
+  return r;
+}
 
 /**
  * Free blocks of `order` in `zone` on the list of migratetype `mt`; with mt >= NR_MIGRATETYPES
@@ -91,7 +112,7 @@ export function mm_frag_index(zone: u32, order: u32): i32 {
 }
 
 /** drain_all_pages: every pcp list back to the buddy. */
-export function mm_drain_pcp(): void { drainPcp(); }
+export function mm_drain_pcp(): void { drainPcp(); debugValidate(DBG_MM_DRAIN_PCP, 0, 0); }
 
 /** Makes `cpu` the current vCPU for later allocator calls; E_INVAL if cpu >= PARAM_NR_CPUS. */
 export function mm_set_cpu(cpu: u32): i32 { return setCurrentCpu(cpu) ? OK : E_INVAL; }
@@ -109,20 +130,37 @@ export function mm_pageblock_mt(pfn: u32): i32 { return pfn < nrFrames ? <i32>pa
 export function mm_move_pageblock(pfn: u32, mt: u32): i32 {
   if (mt >= NR_MIGRATETYPES) return E_INVAL;
   const r = movePageblock(pfn, mt);
+  debugValidate(DBG_MM_MOVE_PAGEBLOCK, pfn, mt);
   return r < 0 ? E_INVAL : r;
 }
 
 /** __isolate_free_page: 1 if the free head `pfn` of `order` was isolated, else 0. */
-export function mm_isolate_free(pfn: u32, order: u32): i32 { return isolateFreePage(pfn, order) ? 1 : 0; }
+export function mm_isolate_free(pfn: u32, order: u32): i32 {
+  const ok = isolateFreePage(pfn, order);
+  debugValidate(DBG_MM_ISOLATE_FREE, pfn, order);
+  return ok ? 1 : 0;
+}
 
 /** __putback_isolated_page to the tail of `mt`'s list: OK or E_INVAL. */
-export function mm_putback_isolated(pfn: u32, order: u32, mt: u32): i32 { return putbackIsolatedPage(pfn, order, mt) ? OK : E_INVAL; }
+export function mm_putback_isolated(pfn: u32, order: u32, mt: u32): i32 {
+  const ok = putbackIsolatedPage(pfn, order, mt);
+  debugValidate(DBG_MM_PUTBACK_ISOLATED, pfn, order);
+  return ok ? OK : E_INVAL;
+}
 
 /** online_pages(start, count) into `zone`: OK or E_*. */
-export function mm_online_pages(start: u32, count: u32, zone: u32): i32 { return onlinePages(start, count, zone); }
+export function mm_online_pages(start: u32, count: u32, zone: u32): i32 {
+  const r = onlinePages(start, count, zone);
+  debugValidate(DBG_MM_ONLINE_PAGES, start, count);
+  return r;
+}
 
 /** offline bookkeeping of [start, start + count): OK, or E_BUSY if a frame is in use. */
-export function mm_offline_pages(start: u32, count: u32): i32 { return offlinePages(start, count); }
+export function mm_offline_pages(start: u32, count: u32): i32 {
+  const r = offlinePages(start, count);
+  debugValidate(DBG_MM_OFFLINE_PAGES, start, count);
+  return r;
+}
 
 // ---- bench/test loops (whole loops inside wasm) ---------------------------------------------
 
@@ -151,6 +189,7 @@ export function mm_bench_alloc(order: u32, gfp: u32, count: u32): u32 {
   }
   benchLen = n;
   benchOrder = order;
+  debugValidate(DBG_MM_BENCH_ALLOC, order, count);
   return n;
 }
 
@@ -160,6 +199,7 @@ export function mm_bench_free(order: u32, count: u32): u32 {
   let ok: u32 = 0;
   for (let i: u32 = 0; i < count; i++) if (freePages(load<u32>(benchBuf + (<usize>i << 2)), order) == OK) ok++;
   benchLen = 0;
+  debugValidate(DBG_MM_BENCH_FREE, order, count);
   return ok;
 }
 
@@ -184,10 +224,12 @@ export function mm_bench_repeat(order: u32, count: u32): u32 {
     if (pfn == NIL) break;
     if (freePages(pfn, order) == OK) ok++;
   }
+  debugValidate(DBG_MM_BENCH_REPEAT, order, count);
   return ok;
 }
 
 export { E_RANGE };
+export { mm_debug_vm } from "./debug_vm";
 
 // ---- test hooks: recording stand-ins for kswapd, reclaim, compaction, OOM and reporting ------
 
