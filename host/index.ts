@@ -28,7 +28,11 @@ export type { MetricInfo, MetricKind } from "./metrics/registry.js";
 export { Sampler, TimeSeries } from "./metrics/sampler.js";
 export type { SamplerOptions } from "./metrics/sampler.js";
 
-export { SimError, ConfigError, GuestCallError, InvariantError, errorCodeName } from "./guest/errors.js";
+export {
+  SimError, ConfigError, GuestCallError, InvariantError, errorCodeName, PfnRangeError, BlockArgumentError, DoubleFreeError,
+  NotAllocatedError, BlockBusyError,
+} from "./guest/errors.js";
+export { GuestAllocator } from "./guest/mm.js";
 export { Guest, guestLinearBytes, MAX_GUEST_FRAMES } from "./guest/guest.js";
 export type { GuestImports, GuestViews } from "./guest/guest.js";
 export type { GuestExports } from "./guest/exports.generated.js";

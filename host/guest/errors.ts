@@ -20,10 +20,57 @@ export class ConfigError extends SimError {
   }
 }
 
-/** A guest export returned an error code for a host request (API misuse reaching the guest). */
+/**
+ * A guest export returned an error code for a host request (API misuse reaching the guest).
+ * Subclasses below name the argument (`field`), its `value` and what was `expected`.
+ */
 export class GuestCallError extends SimError {
-  constructor(readonly call: string, readonly result: number, readonly detail: string) {
-    super(errorCodeName(result), `${call}: ${errorCodeName(result)} (${result}): ${detail}`);
+  readonly field: string | undefined;
+  readonly value: unknown;
+  readonly expected: string | undefined;
+  constructor(readonly call: string, readonly result: number, readonly detail: string,
+    what?: { field: string; value: unknown; expected: string }) {
+    super(errorCodeName(result), what
+      ? `${call}: ${errorCodeName(result)} (${result}): ${what.field}: got ${formatValue(what.value)}, expected ${what.expected}${detail ? ` (${detail})` : ""}`
+      : `${call}: ${errorCodeName(result)} (${result}): ${detail}`);
+    this.field = what?.field;
+    this.value = what?.value;
+    this.expected = what?.expected;
+  }
+}
+
+/** E_RANGE: a pfn (or the block it starts) lies outside guest memory. */
+export class PfnRangeError extends GuestCallError {
+  constructor(call: string, value: number, expected: string, detail = "") {
+    super(call, abi.E_RANGE, detail, { field: "pfn", value, expected });
+  }
+}
+
+/** E_INVAL from the allocator: an order above MAX_ORDER, or a pfn not aligned to its order. */
+export class BlockArgumentError extends GuestCallError {
+  constructor(call: string, field: "order" | "pfn" | "gfp", value: number, expected: string, detail = "") {
+    super(call, abi.E_INVAL, detail, { field, value, expected });
+  }
+}
+
+/** E_DOUBLE_FREE: the block is already free (in the buddy or on a per-cpu list). */
+export class DoubleFreeError extends GuestCallError {
+  constructor(call: string, value: number, expected: string, detail = "") {
+    super(call, abi.E_DOUBLE_FREE, detail, { field: "pfn", value, expected });
+  }
+}
+
+/** E_NOT_ALLOCATED: not the head of an allocated block of that order (never allocated as given). */
+export class NotAllocatedError extends GuestCallError {
+  constructor(call: string, value: { pfn: number; order: number }, expected: string, detail = "") {
+    super(call, abi.E_NOT_ALLOCATED, detail, { field: "pfn", value, expected });
+  }
+}
+
+/** E_BUSY: the block is isolated (being reported, migrated or offlined) and cannot be freed now. */
+export class BlockBusyError extends GuestCallError {
+  constructor(call: string, value: number, expected: string, detail = "") {
+    super(call, abi.E_BUSY, detail, { field: "pfn", value, expected });
   }
 }
 
