@@ -131,8 +131,12 @@ export class Guest {
 
   /** Zero-copy views; cheap to call (cached until the memory buffer changes). */
   get views(): GuestViews {
+    // Hot path (several calls per simulated page): `memory.buffer` is a slow accessor, but a
+    // grow detaches the old buffer and every view over it reads length 0, so test that instead.
+    const cached = this.cachedViews;
+    if (cached !== undefined && cached.versions.length !== 0) return cached;
     const buf = this.memory.buffer;
-    if (this.cachedViews && this.cachedBuffer === buf) return this.cachedViews;
+    if (cached !== undefined && this.cachedBuffer === buf) return cached;
     const scb = new Uint32Array(buf, this.scbPtr, 16);
     const n = scb[abi.LAYOUT_FRAMES >> 2];
     const ramPtr = scb[abi.LAYOUT_RAMWIN_PTR >> 2];

@@ -305,6 +305,28 @@ export class GuestMemory {
     return { freedPages: freed, swapFreedPages: swapped0 - st.swappedFrames, costNs };
   }
 
+  /**
+   * One discard(pfn, 1) per listed frame (QEMU's balloon_inflate_page: one madvise per 4 KiB
+   * PFN), done in one host call: the balloon hands over up to 256 PFNs per request.
+   */
+  discardEach(pfns: ArrayLike<number>): DiscardResult {
+    const hpf = this.hostPageFrames;
+    const st = this.stats;
+    const backed0 = st.backedFrames;
+    const swapped0 = st.swappedFrames;
+    for (let i = 0; i < pfns.length; i++) {
+      const p = pfns[i];
+      this.checkRange("discard", p, 1);
+      if (hpf === 1 && !this.isPinned(p)) this.discardFrames(p, p + 1); // larger host pages: nothing whole inside
+    }
+    const freed = backed0 - st.backedFrames;
+    st.discardCalls += pfns.length;
+    st.discardedBytes += freed * PAGE;
+    const c = this.costs;
+    const costNs = pfns.length * c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : 0);
+    return { freedPages: freed, swapFreedPages: swapped0 - st.swappedFrames, costNs };
+  }
+
   /** Discards frames [first, end) (host-page aligned, not pinned). */
   private discardFrames(first: number, end: number): void {
     const hs = this.src.views.hstate;
@@ -379,6 +401,37 @@ export class GuestMemory {
   }
 
   isTrapped(pfn: number): boolean { return (this.src.views.hstate[pfn] & HS_TRAP) !== 0; }
+
+  /** trap(pfn, 1, handler) for each listed frame not trapped yet (a balloon request's PFNs). */
+  trapEach(pfns: ArrayLike<number>, handler: TrapHandler): void {
+    if (pfns.length === 0) return;
+    let id = this.trapHandlers.indexOf(handler) + 1;
+    if (id === 0) {
+      if (this.trapHandlers.length >= 255) throw new ConfigError("trapHandler", this.trapHandlers.length + 1, "at most 255 distinct trap handlers per VM");
+      id = this.trapHandlers.push(handler);
+    }
+    const ids = this.src.views.hostTrap;
+    const hs = this.src.views.hstate;
+    for (let i = 0; i < pfns.length; i++) {
+      const f = pfns[i];
+      this.checkRange("trap", f, 1);
+      if (hs[f] & HS_TRAP) continue;
+      ids[f] = id;
+      hs[f] |= HS_TRAP;
+    }
+  }
+
+  /** untrap(pfn, 1) for each listed frame. */
+  untrapEach(pfns: ArrayLike<number>): void {
+    const ids = this.src.views.hostTrap;
+    const hs = this.src.views.hstate;
+    for (let i = 0; i < pfns.length; i++) {
+      const f = pfns[i];
+      this.checkRange("untrap", f, 1);
+      ids[f] = 0;
+      hs[f] &= ~HS_TRAP;
+    }
+  }
 
   // ---- write protection -----------------------------------------------------------------------
 

@@ -283,11 +283,19 @@ export abstract class VirtioDevice {
   }
 
   /** Metric `<name>_<suffix>`. */
-  metric(suffix: string): number { return this.metrics[`${this.name}_${suffix}`] ?? 0; }
+  metric(suffix: string): number { return this.metrics[this.metricKey(suffix)] ?? 0; }
 
   protected count(suffix: string, n = 1): void {
-    const k = `${this.name}_${suffix}`;
+    const k = this.metricKey(suffix);
     this.metrics[k] = (this.metrics[k] ?? 0) + n;
+  }
+
+  // Counters are bumped per page on some paths (QEMU's per-PFN discard): build each key once.
+  private readonly metricKeys = new Map<string, string>();
+  private metricKey(suffix: string): string {
+    let k = this.metricKeys.get(suffix);
+    if (k === undefined) { k = `${this.name}_${suffix}`; this.metricKeys.set(suffix, k); }
+    return k;
   }
 
   /**

@@ -116,13 +116,15 @@ export class InflateEngine {
       if (!pfns) return REQUEST_FAILED;
       this.dev.bump("inflate_count");
       const ok: number[] = [];
+      let twice = 0;
       for (const pfn of pfns) {
         if (!this.acceptable(pfn)) continue;
-        if (this.inflated[pfn]) this.dev.bump("inflate_twice_pfns");
+        if (this.inflated[pfn]) twice++;
         else { this.inflated[pfn] = 1; this.inflatedPages++; }
-        if (!this.dev.guestMemory.isTrapped(pfn)) this.dev.guestMemory.trap(pfn, 1, this.onTouch);
         ok.push(pfn);
       }
+      this.dev.guestMemory.trapEach(ok, this.onTouch);
+      if (twice > 0) this.dev.bump("inflate_twice_pfns", twice);
       this.dev.bump("inflate_pfns", ok.length);
       if (coalesce) {
         if (this.buffer.length + ok.length > MAX_PAGE_COMPACT_BUFFER) work += this.flush();
@@ -155,8 +157,10 @@ export class InflateEngine {
     const hpf = this.dev.guestMemory.hostPageFrames;
     let work = 0;
     if (hpf === 1) {
-      for (const p of pfns) work += this.discard(p, 1);
-      return work;
+      const r = this.dev.guestMemory.discardEach(pfns);
+      this.dev.bump("freed_bytes", r.freedPages * 4096);
+      this.dev.bump("discard_calls", pfns.length);
+      return r.costNs;
     }
     let base = -1;
     let seen = new Uint8Array(hpf);
@@ -183,17 +187,19 @@ export class InflateEngine {
       const pfns = this.parse(chain, "deflate");
       if (!pfns) return REQUEST_FAILED;
       this.dev.bump("deflate_count");
-      let n = 0;
+      const ok: number[] = [];
+      let unknown = 0;
       for (const pfn of pfns) {
         if (!this.acceptable(pfn)) continue;
         if (this.inflated[pfn]) {
           this.inflated[pfn] = 0;
           this.inflatedPages--;
-        } else this.dev.bump("deflate_unknown_pfns");
-        if (this.dev.guestMemory.isTrapped(pfn)) this.dev.guestMemory.untrap(pfn, 1);
-        n++;
+        } else unknown++;
+        ok.push(pfn);
       }
-      this.dev.bump("deflate_pfns", n);
+      this.dev.guestMemory.untrapEach(ok);
+      if (unknown > 0) this.dev.bump("deflate_unknown_pfns", unknown);
+      this.dev.bump("deflate_pfns", ok.length);
       return 0;
     });
     return 0;
