@@ -151,6 +151,26 @@ describe("balloon driver: size work", () => {
     expect(t.vm.guest.views.vmstat[abi.VM_BALLOON_DEFLATE]).toBe(256);
   });
 
+  it("deflate: 768 pages leave in three 256-PFN batches, one deflateq round trip and one actual write each", () => {
+    const t = balloonVm(64, { pagePoison: false, statsVq: false });
+    t.balloon.control.setBalloonBytes(3 * MIB); // 768 pages
+    t.host.runFor(1 * S);
+    expect(t.balloon.device.actualPages).toBe(768);
+    const kicks = recordKicks(t);
+    const changes: number[] = [];
+    t.balloon.control.onChange((e) => changes.push(e.actualPages));
+    const requests0 = t.vm.guest.views.vmstat[abi.VM_BALLOON_REQUESTS];
+    t.balloon.control.setBalloonBytes(0);
+    t.host.runFor(1 * S);
+    // VIRTIO_BALLOON_ARRAY_PFNS_MAX = 256 PFNs per leak_balloon call, each a full tell_host (DRV)
+    expect(kicks.map((k) => [k.queue, k.pfns])).toEqual([["deflateq", 256], ["deflateq", 256], ["deflateq", 256]]);
+    expect(t.vm.guest.views.vmstat[abi.VM_BALLOON_REQUESTS] - requests0).toBe(3);
+    // `actual` is written after each acked batch, so the host sees every step
+    expect(changes).toEqual([512, 256, 0]);
+    expect(t.balloon.device.metric("deflate_pfns")).toBe(768);
+    expect(t.vm.guest.views.vmstat[abi.VM_BALLOON_DEFLATE]).toBe(768);
+  });
+
   it("MemTotal: without DEFLATE_ON_OOM ballooned pages leave it, with it they stay counted", () => {
     const a = balloonVm(128, { pagePoison: false, statsVq: false });
     const total = a.host.metrics.get("vm.guest_total_bytes");
@@ -213,6 +233,39 @@ describe("balloon driver: size work", () => {
   });
 });
 
+describe("balloon driver: allocation flags", () => {
+  it("unreachable target: order-0 movable pages, no reclaim loop, no OOM kill, free never below MIN", () => {
+    const t = balloonVm(128, { pagePoison: false, statsVq: false });
+    const g = t.vm.guest.exports;
+    const vs = t.vm.guest.views.vmstat;
+    // 48 MiB of page cache (reclaimable) and 48 MiB of anonymous memory (no swap: not reclaimable)
+    t.vm.enter("file", (x) => { expect(x.wl_file_read(0, 12288)).toBe(12288); });
+    t.vm.enter("anon", (x) => { expect(x.wl_anon_alloc(0, 12288, true)).toBe(12288); });
+    t.host.runFor(0.1 * S);
+    const zones = [abi.ZONE_DMA32, abi.ZONE_NORMAL, abi.ZONE_MOVABLE].filter((z) => g.mm_zone_info(z, abi.ZI_MANAGED) > 0);
+    t.balloon.control.setBalloonBytes(120 * MIB); // more than page cache + free memory
+    for (let i = 0; i < 40; i++) {
+      t.host.runFor(50 * MS);
+      // __GFP_NOMEMALLOC: the balloon never takes the reserves below the MIN watermark
+      for (const z of zones) expect(g.mm_zone_info(z, abi.ZI_FREE), `zone ${z} at step ${i}`).toBeGreaterThanOrEqual(g.mm_zone_info(z, abi.ZI_WMARK_MIN));
+    }
+    // __GFP_NORETRY: fill_balloon gives up ("out of puff") instead of looping into the OOM killer
+    expect(vs[abi.VM_OOM_KILL]).toBe(0);
+    expect(g.wl_proc_killed(0)).toBe(0);
+    expect(g.wl_proc_anon_pages(0)).toBe(12288);
+    expect(vs[abi.VM_BALLOON_OUT_OF_PUFF]).toBeGreaterThan(0);
+    expect(t.balloon.device.actualPages).toBeLessThan(120 * 256);
+    // it did enter direct reclaim: page cache was evicted to fill the balloon
+    expect(vs[abi.VM_PGSTEAL_DIRECT]).toBeGreaterThan(0);
+    expect(vs[abi.VM_NR_FILE]).toBeLessThan(12288);
+    // GFP_HIGHUSER_MOVABLE, order 0: every balloon page is a single page in a MOVABLE pageblock
+    const list = balloonList(t.vm);
+    expect(list.length).toBe(t.balloon.device.actualPages);
+    expect(list.filter((p) => g.mm_pageblock_mt(p) !== abi.MT_MOVABLE)).toEqual([]);
+    expect(list.filter((p) => (t.vm.guest.views.porder[p] & 0x0f) !== 0)).toEqual([]);
+  });
+});
+
 describe("balloon driver: deflate on OOM", () => {
   it("OOM notifier: releases exactly 256 pages (1 MiB) per call, the target stays", () => {
     const t = balloonVm(64, { pagePoison: false, statsVq: false, deflateOnOom: true });
@@ -250,6 +303,32 @@ describe("balloon driver: deflate on OOM", () => {
     t.host.runFor(1 * S);
     expect(t.balloon.device.actualPages).toBe(6144);
     expect(t.host.metrics.get("vm.balloon.reinflate_pages")).toBe(256 * calls);
+  });
+});
+
+describe("balloon driver: no DEFLATE_ON_OOM", () => {
+  it("under OOM the balloon keeps its pages: no OOM deflate, the OOM killer runs instead", () => {
+    const t = balloonVm(64, { pagePoison: false, statsVq: false, deflateOnOom: false });
+    t.balloon.control.setBalloonBytes(24 * MIB);
+    t.host.runFor(1 * S);
+    expect(t.balloon.device.hasFeature(abi.VIRTIO_BALLOON_F_DEFLATE_ON_OOM)).toBe(false);
+    const list = balloonList(t.vm);
+    expect(list.length).toBe(6144);
+    const vs = t.vm.guest.views.vmstat;
+    // a workload wants all 64 MiB: the allocator reaches out_of_memory()
+    let got = 0;
+    t.vm.enter("anon", (g) => { got = g.wl_anon_alloc(0, 16384, true); });
+    t.host.runFor(1 * S);
+    expect(vs[abi.VM_OOM_KILL]).toBeGreaterThan(0);
+    expect(t.vm.guest.exports.wl_proc_killed(0)).toBeGreaterThan(0);
+    expect(got).toBeLessThan(16384);
+    // no notifier is registered: nothing left the balloon
+    expect(t.host.metrics.get("vm.balloon.oom_deflate_count")).toBe(0);
+    expect(t.host.metrics.get("vm.balloon.oom_deflate_pages")).toBe(0);
+    expect(vs[abi.VM_BALLOON_DEFLATE]).toBe(0);
+    expect(t.balloon.device.actualPages).toBe(6144);
+    expect(t.balloon.device.metric("deflate_pfns")).toBe(0);
+    expect(balloonList(t.vm)).toEqual(list);
   });
 });
 

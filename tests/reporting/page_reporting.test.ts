@@ -102,6 +102,31 @@ describe("free page reporting (mm)", () => {
     expect(g.x.mm_validate()).toBe(abi.MMV_OK);
   });
 
+  it("budget > 1: with capacity 1 and 4 the first pass makes exactly ceil(nr_free/(capacity*16)) + 1 calls on the list", () => {
+    for (const capacity of [1, 4]) {
+      const g = new ReportingGuest(1024, { PAGE_REPORTING_ORDER: 10, PAGE_REPORTING_CAPACITY: capacity });
+      g.enter(() => g.x.page_reporting_test_register(0, 0));
+      const nrFree = g.x.mm_nr_free(Z0, 10, 99);
+      expect(nrFree).toBe(255);
+      // DIV_ROUND_UP(nr_free, PAGE_REPORTING_CAPACITY * 16): 16 with capacity 1, 4 with capacity 4
+      const budget = Math.ceil(nrFree / (capacity * 16));
+      expect(budget).toBeGreaterThan(1);
+      const callsPerPass = budget + 1; // report calls until budget < 0
+      g.runUntil(2 * SEC);
+      expect(g.x.page_reporting_test_calls(), `capacity ${capacity}`).toBe(callsPerPass);
+      expect(g.sinkLog().length).toBe(callsPerPass * capacity);
+      expect(new Set(g.sinkLog().map((e) => e.call)).size).toBe(callsPerPass);
+      // the rest wait: out of budget, REQUESTED, the next pass armed 2 s later
+      expect(g.freeList(10).filter((p) => !g.reported(p)).length).toBe(nrFree - callsPerPass * capacity);
+      expect(g.reportingArms()).toEqual([2 * SEC, 4 * SEC]);
+      // the second pass sees the same nr_free (blocks went back), so the same number of calls
+      g.runUntil(4 * SEC);
+      expect(g.x.page_reporting_test_calls()).toBe(2 * callsPerPass);
+      expect(g.freeList(10).filter((p) => !g.reported(p)).length).toBe(nrFree - 2 * callsPerPass * capacity);
+      expect(g.x.mm_validate()).toBe(abi.MMV_OK);
+    }
+  });
+
   it("cadence: frees during REQUESTED do not re-arm; small frees below the reporting order never request", () => {
     const g = new ReportingGuest(256);
     g.enter(() => g.x.page_reporting_test_register(0, 0));
