@@ -14,6 +14,15 @@ export const DEFAULTS = {
     /** 32: PAGE_REPORTING_CAPACITY, mm/page_reporting.h. */
     capacity: 32,
   },
+  balloon: {
+    /**
+     * QEMU's virtio-balloon device defaults (reference/virtio-balloon.md §1.2, §7.3): QEMU does
+     * not offer MUST_TELL_HOST, and its `page-poison` property defaults on. Same as the device's
+     * own defaults (host/virtio/balloon/options.ts, vmm "qemu").
+     */
+    mustTellHost: false,
+    pagePoison: true,
+  },
   /** 300 ms: QEMU's default downtime-limit (migration/options.c DEFAULT_MIGRATE_SET_DOWNTIME). */
   migrateDowntimeNs: 300e6,
   virtioMem: {

@@ -190,8 +190,8 @@ function resolveVm(vm: Vm): ResolvedVm {
         capacity: b.freePageReporting.capacity ?? DEFAULTS.reporting.capacity,
       } : null,
       hinting: b.freePageHinting ?? false,
-      pagePoison: b.pagePoison ?? false,
-      mustTellHost: b.mustTellHost ?? true,
+      pagePoison: b.pagePoison ?? DEFAULTS.balloon.pagePoison,
+      mustTellHost: b.mustTellHost ?? DEFAULTS.balloon.mustTellHost,
     } : null,
     virtioMem: m ? {
       regionBytes: m.region,

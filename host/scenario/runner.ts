@@ -102,8 +102,8 @@ class ScenarioRun {
         hostPageBytes: s.host.hostPageSizeBytes === 4096 ? 4096 : 2097152, params });
       let balloon: Balloon | null = null;
       if (v.balloon) {
-        // Model: page poisoning is the device default (QEMU offers it); the guest's poison_val decides
-        const opts: BalloonOptions = { vmm: "qemu", mustTellHost: v.balloon.mustTellHost, deflateOnOom: v.balloon.deflateOnOom,
+        // pagePoison only offers the feature: the guest negotiates it with page poisoning or init_on_free
+        const opts: BalloonOptions = { vmm: "qemu", mustTellHost: v.balloon.mustTellHost, pagePoison: v.balloon.pagePoison, deflateOnOom: v.balloon.deflateOnOom,
           statsPollingIntervalS: v.balloon.statsIntervalNs / 1e9, freePageReporting: rep !== null, freePageHint: v.balloon.hinting };
         balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
       }

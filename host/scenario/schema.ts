@@ -69,9 +69,10 @@ export const BalloonSchema = z.strictObject({
     .meta({ description: "Stats queue polling interval (QEMU guest-stats-polling-interval); absent = off" }),
   freePageReporting: FreePageReportingSchema.optional(),
   freePageHinting: z.boolean().optional().meta({ description: "VIRTIO_BALLOON_F_FREE_PAGE_HINT", default: false }),
+  // Defaults are QEMU's (reference/virtio-balloon.md §7.3: page-poison on; §1.2: no MUST_TELL_HOST).
   pagePoison: z.boolean().optional()
-    .meta({ description: "VIRTIO_BALLOON_F_PAGE_POISON with a non-zero poison_val (reported pages are then kept)", default: false }),
-  mustTellHost: z.boolean().optional().meta({ description: "VIRTIO_BALLOON_F_MUST_TELL_HOST", default: true }),
+    .meta({ description: "Offer VIRTIO_BALLOON_F_PAGE_POISON (QEMU page-poison); a guest with page poisoning takes it, and a non-zero poison_val makes QEMU keep reported pages", default: DEFAULTS.balloon.pagePoison }),
+  mustTellHost: z.boolean().optional().meta({ description: "Offer VIRTIO_BALLOON_F_MUST_TELL_HOST (QEMU, Firecracker and Cloud Hypervisor do not)", default: DEFAULTS.balloon.mustTellHost }),
 }).meta({ description: "virtio-balloon device" });
 
 export const VirtioMemSchema = z.strictObject({
