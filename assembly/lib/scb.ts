@@ -5,7 +5,7 @@
 import {
   SCB_SIZE, SCB_COST, SCB_VMSTAT, LAYOUT_FRAMES, LAYOUT_VERSIONS, LAYOUT_NEXT, LAYOUT_PREV,
   LAYOUT_PFLAGS, LAYOUT_PORDER, LAYOUT_HSTATE, LAYOUT_PAGEBLOCK, LAYOUT_HOSTMETA, LAYOUT_HOSTMETA_BYTES,
-  HOSTMETA_BITMAPS, HOSTMETA_BYTE_ARRAYS,
+  HOSTMETA_BITMAPS, HOSTMETA_NIBBLE_ARRAYS,
 } from "../abi";
 import { nrFrames, VERSIONS, NEXT, PREV, PFLAGS, PORDER, HSTATE, PAGEBLOCK } from "../mm/pfn";
 
@@ -26,7 +26,7 @@ export function initScb(): void {
   store<u32>(SCB + LAYOUT_PAGEBLOCK, <u32>PAGEBLOCK);
   // reserved here, once, so the host's views over it never move (host sizes memory for it)
   const n = <usize>nrFrames;
-  const bytes = <usize>HOSTMETA_BITMAPS * (((n + 31) >> 5) << 2) + <usize>HOSTMETA_BYTE_ARRAYS * n;
+  const bytes = <usize>HOSTMETA_BITMAPS * (((n + 31) >> 5) << 2) + <usize>HOSTMETA_NIBBLE_ARRAYS * ((n + 1) >> 1);
   HOSTMETA = heap.alloc(bytes);
   memory.fill(HOSTMETA, 0, bytes);
   store<u32>(SCB + LAYOUT_HOSTMETA, <u32>HOSTMETA);

@@ -75,8 +75,8 @@ export const GFP_CLASS_MASK = 0xff;
 //   pageblock u8[frames/512] pageblock migratetype (low 3 bits) + PB_* flags
 //
 // = 15 bytes per frame + 1/512 byte; the host-owned region (LAYOUT_HOSTMETA, appended block
-// below) adds 2.25: 17.25 bytes/frame. A 256 GiB guest (64 Mi frames) needs ~1.08 GiB of
-// metadata and fits one wasm32 instance.
+// below) adds 0.75: 15.75 + 1/512 bytes/frame, within issue 2's "<= 16 bytes per frame all
+// included". A 256 GiB guest (64 Mi frames) needs ~0.98 GiB of metadata and fits one wasm32 instance.
 export const BYTES_PER_FRAME = 15;
 
 // Page types (pflags & PT_MASK).
@@ -109,6 +109,8 @@ export const PB_SKIP = 0x08; // compaction skip hint (PB_migrate_skip)
 // Host (EPT) state per frame: owned by the host (host/memory/), read by assembly/hw/mmu.ts on
 // every guest access. A write is served without an exit only if (hstate & HS_WRITE_MASK) ==
 // HS_BACKED; a read only if (hstate & HS_READ_OK) != 0 and (hstate & HS_TRAP) == 0.
+// The top 3 bits hold the host's trap handler id (HS_TRAP_ID_*): neither mask includes them, and
+// HS_TRAP is set whenever the id is non-zero, so the guest's check needs only HS_TRAP.
 export const HS_BACKED = 0x01; // a private host page backs the frame (counts in RSS)
 export const HS_ZERO = 0x02; // mapped read-only to the shared zero page (no RSS)
 export const HS_WP = 0x04; // write-protected (dirty logging, hint/WP tracking)
@@ -116,6 +118,9 @@ export const HS_SWAPPED = 0x08; // host swapped the page out; any access faults
 export const HS_TRAP = 0x10; // host wants every access to exit (unplugged, inflated, ...)
 export const HS_READ_OK = HS_BACKED | HS_ZERO;
 export const HS_WRITE_MASK = HS_BACKED | HS_ZERO | HS_WP | HS_SWAPPED | HS_TRAP;
+export const HS_TRAP_ID_SHIFT = 5; // trap handler id, 1..7 (0 = none), host-owned (GuestMemory.trap)
+export const HS_TRAP_ID_MASK = 0xe0;
+export const HS_TRAP_ID_MAX = 7; // distinct trap handlers per VM
 
 /** Content version of a frame whose contents are zero (never written, or discarded). */
 export const VERSION_ZERO = 0;
@@ -443,11 +448,12 @@ export const GFP_NOKSWAPD = 0x1000;
 //
 //   dirty      u32[ceil(frames/32)]  KVM-style dirty log bitmap, bit (pfn & 31) of word pfn >> 5
 //   discarded  u32[ceil(frames/32)]  discarded by the host and not touched since (refaults)
-//   wp         u8[frames]            write-protect reason bits (host/memory/write_protect.ts)
-//   trap       u8[frames]            trap handler id, 0 = none (GuestMemory.trap)
+//   wp         u8[ceil(frames/2)]    write-protect reason bits, a nibble per frame: pfn's are
+//                                    bits 4*(pfn & 1).. of byte pfn >> 1 (host/memory/write_protect.ts)
 //
-// = 2.25 bytes per frame.
+// = 0.75 bytes per frame. The trap handler id lives in hstate's top bits (HS_TRAP_ID_*).
 export const LAYOUT_HOSTMETA = 0x2c; // linear address of the host region
 export const LAYOUT_HOSTMETA_BYTES = 0x30; // its size in bytes, as reserved by the guest
 export const HOSTMETA_BITMAPS = 2; // dirty, discarded: one bit per frame each
-export const HOSTMETA_BYTE_ARRAYS = 2; // wp, trap: one byte per frame each
+export const HOSTMETA_NIBBLE_ARRAYS = 1; // wp: four bits per frame, two frames per byte
+export const WP_REASON_BITS = 4; // write-protect reasons per VM: one bit each in the nibble

@@ -28,10 +28,11 @@ const FIXED_OVERHEAD_BYTES = 24 << 20;
 
 /**
  * Bytes of the host-owned per-frame region guest_init reserves (abi.ts LAYOUT_HOSTMETA):
- * HOSTMETA_BITMAPS bitmaps of u32 words, then HOSTMETA_BYTE_ARRAYS byte arrays. 2.25 bytes/frame.
+ * HOSTMETA_BITMAPS bitmaps of u32 words, then HOSTMETA_NIBBLE_ARRAYS arrays of 4 bits per frame.
+ * 0.75 bytes/frame.
  */
 export function hostMetaBytes(frames: number): number {
-  return abi.HOSTMETA_BITMAPS * Math.ceil(frames / 32) * 4 + abi.HOSTMETA_BYTE_ARRAYS * frames;
+  return abi.HOSTMETA_BITMAPS * Math.ceil(frames / 32) * 4 + abi.HOSTMETA_NIBBLE_ARRAYS * Math.ceil(frames / 2);
 }
 
 /** Linear memory a guest of `frames` frames needs (guest and host per-frame arrays plus overhead). */
@@ -39,8 +40,8 @@ export function guestLinearBytes(frames: number): number {
   return frames * abi.BYTES_PER_FRAME + Math.ceil(frames / abi.PAGEBLOCK_NR_PAGES) + hostMetaBytes(frames) + FIXED_OVERHEAD_BYTES;
 }
 
-/** Per-frame bytes of linear memory, guest arrays plus the host region (15 + 1/512 + 2.25). */
-const LINEAR_BYTES_PER_FRAME = abi.BYTES_PER_FRAME + 1 / abi.PAGEBLOCK_NR_PAGES + abi.HOSTMETA_BYTE_ARRAYS + abi.HOSTMETA_BITMAPS / 8;
+/** Per-frame bytes of linear memory, guest arrays plus the host region (15 + 1/512 + 0.75). */
+const LINEAR_BYTES_PER_FRAME = abi.BYTES_PER_FRAME + 1 / abi.PAGEBLOCK_NR_PAGES + abi.HOSTMETA_NIBBLE_ARRAYS / 2 + abi.HOSTMETA_BITMAPS / 8;
 
 /** Largest guest (in frames) that fits one wasm32 instance. */
 export const MAX_GUEST_FRAMES = Math.floor((WASM_MAX_PAGES * WASM_PAGE_BYTES - FIXED_OVERHEAD_BYTES - (1 << 20)) / LINEAR_BYTES_PER_FRAME);
@@ -64,10 +65,8 @@ export interface GuestViews {
   readonly hostDirty: Uint32Array;
   /** Discarded-and-untouched bits, one per frame (refault counting). */
   readonly hostDiscarded: Uint32Array;
-  /** Write-protect reason bits per frame (host/memory/write_protect.ts). */
+  /** Write-protect reason nibbles, 2 frames per byte (host/memory/write_protect.ts). */
   readonly hostWp: Uint8Array;
-  /** Trap handler id per frame, 0 = none. */
-  readonly hostTrap: Uint8Array;
 }
 
 export class Guest {
@@ -176,13 +175,12 @@ export class Guest {
 }
 
 /** Views over the host region at `ptr` in the order abi.ts lays it out. */
-function hostMetaViews(buf: ArrayBuffer, ptr: number, frames: number): Pick<GuestViews, "hostDirty" | "hostDiscarded" | "hostWp" | "hostTrap"> {
+function hostMetaViews(buf: ArrayBuffer, ptr: number, frames: number): Pick<GuestViews, "hostDirty" | "hostDiscarded" | "hostWp"> {
   const words = Math.ceil(frames / 32);
   return {
     hostDirty: new Uint32Array(buf, ptr, words),
     hostDiscarded: new Uint32Array(buf, ptr + 4 * words, words),
-    hostWp: new Uint8Array(buf, ptr + 8 * words, frames),
-    hostTrap: new Uint8Array(buf, ptr + 8 * words + frames, frames),
+    hostWp: new Uint8Array(buf, ptr + 8 * words, Math.ceil(frames / 2)),
   };
 }
 

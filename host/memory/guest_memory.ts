@@ -2,8 +2,8 @@
 // A VM's guest memory as the host sees it: per-frame backing state (not backed / backed / zero
 // page / swapped, abi HS_*), write protection, dirty logging, traps, and the EPT fault handler.
 // Works zero-copy on the guest's hstate and versions arrays and on the host-owned region of the
-// same linear memory (dirty bitmap, discarded bits, write-protect reasons, trap ids; abi.ts
-// LAYOUT_HOSTMETA). Follows KVM's EPT fault path and mm/madvise.c MADV_DONTNEED.
+// same linear memory (dirty bitmap, discarded bits, write-protect reason nibbles; abi.ts
+// LAYOUT_HOSTMETA); trap handler ids sit in hstate's top bits (abi.ts HS_TRAP_ID_*). Follows KVM's EPT fault path and mm/madvise.c MADV_DONTNEED.
 // Model: a 2 MiB host page is always wholly in one backing state.
 
 import * as abi from "../guest/abi.generated.js";
@@ -18,6 +18,9 @@ const HS_ZERO = abi.HS_ZERO;
 const HS_WP = abi.HS_WP;
 const HS_SWAPPED = abi.HS_SWAPPED;
 const HS_TRAP = abi.HS_TRAP;
+const HS_TRAP_ID_SHIFT = abi.HS_TRAP_ID_SHIFT;
+/** HS_TRAP with the id bits: what untrap clears. */
+const HS_TRAP_ALL = abi.HS_TRAP | abi.HS_TRAP_ID_MASK;
 
 /** 4 KiB or 2 MiB (THP / hugetlb-like) host pages. */
 export type HostPageBytes = 4096 | 2097152;
@@ -34,9 +37,8 @@ export interface FrameViews {
   /** Host-owned, all zero at creation: dirty bitmap, discarded bits (u32 words, 1 bit/frame). */
   readonly hostDirty: Uint32Array;
   readonly hostDiscarded: Uint32Array;
-  /** Host-owned, all zero at creation: write-protect reason bits, trap handler id (1 byte/frame). */
+  /** Host-owned, all zero at creation: write-protect reason nibbles (2 frames per byte). */
   readonly hostWp: Uint8Array;
-  readonly hostTrap: Uint8Array;
 }
 export interface FrameSource {
   readonly frames: number;
@@ -99,7 +101,7 @@ export interface DirtyClearResult {
  * Invariants (checked by validate()):
  * - HS_BACKED, HS_ZERO, HS_SWAPPED are mutually exclusive; stats count each exactly.
  * - HS_WP is set iff the frame's reason bits are non-zero.
- * - HS_TRAP is set iff the frame has a trap handler id.
+ * - HS_TRAP is set iff the frame's HS_TRAP_ID bits are non-zero (a registered handler).
  * - with 2 MiB host pages, all frames of a host page share HS_BACKED and HS_SWAPPED.
  */
 export class GuestMemory {
@@ -166,7 +168,7 @@ export class GuestMemory {
     let s = hs[pfn];
     if (s & HS_TRAP) {
       st.faultsTrap++;
-      const id = this.src.views.hostTrap[pfn];
+      const id = s >>> HS_TRAP_ID_SHIFT;
       const h = id > 0 ? this.trapHandlers[id - 1] : undefined;
       const r = h ? h(pfn, write) : -1;
       if (!(r >= 0)) { st.faultsRefused++; return r < 0 ? r : -1; }
@@ -196,9 +198,7 @@ export class GuestMemory {
       s = hs[pfn];
     }
     if (write && (s & HS_WP)) {
-      const wpBits = this.wp.bits;
-      const bits = wpBits[pfn];
-      wpBits[pfn] = 0;
+      const bits = this.wp.take(pfn);
       hs[pfn] = s & ~HS_WP;
       st.faultsWp++;
       cost += c.wpFaultNs;
@@ -376,28 +376,31 @@ export class GuestMemory {
   /** Makes every access to frames [pfn, pfn+count) exit to `handler` (see TrapHandler). */
   trap(pfn: number, count: number, handler: TrapHandler): void {
     this.checkRange("trap", pfn, count);
+    const bits = this.trapBits(handler);
+    const hs = this.src.views.hstate;
+    for (let f = pfn; f < pfn + count; f++) hs[f] = (hs[f] & ~HS_TRAP_ALL) | bits;
+  }
+
+  /**
+   * HS_TRAP plus `handler`'s id in the HS_TRAP_ID bits, registering it on first use. The id has
+   * 3 bits of hstate (abi.ts HS_TRAP_ID_MAX handlers), so the metadata stays <= 16 bytes/frame.
+   */
+  private trapBits(handler: TrapHandler): number {
     let id = this.trapHandlers.indexOf(handler) + 1;
     if (id === 0) {
-      if (this.trapHandlers.length >= 255) throw new ConfigError("trapHandler", this.trapHandlers.length + 1, "at most 255 distinct trap handlers per VM");
+      if (this.trapHandlers.length >= abi.HS_TRAP_ID_MAX) {
+        throw new ConfigError("trapHandler", this.trapHandlers.length + 1, `at most ${abi.HS_TRAP_ID_MAX} distinct trap handlers per VM (hstate HS_TRAP_ID bits)`);
+      }
       id = this.trapHandlers.push(handler);
     }
-    const ids = this.src.views.hostTrap;
-    const hs = this.src.views.hstate;
-    for (let f = pfn; f < pfn + count; f++) {
-      ids[f] = id;
-      hs[f] |= HS_TRAP;
-    }
+    return HS_TRAP | (id << HS_TRAP_ID_SHIFT);
   }
 
   /** Removes traps from frames [pfn, pfn+count). */
   untrap(pfn: number, count: number): void {
     this.checkRange("untrap", pfn, count);
-    const ids = this.src.views.hostTrap;
     const hs = this.src.views.hstate;
-    for (let f = pfn; f < pfn + count; f++) {
-      ids[f] = 0;
-      hs[f] &= ~HS_TRAP;
-    }
+    for (let f = pfn; f < pfn + count; f++) hs[f] &= ~HS_TRAP_ALL;
   }
 
   isTrapped(pfn: number): boolean { return (this.src.views.hstate[pfn] & HS_TRAP) !== 0; }
@@ -405,31 +408,23 @@ export class GuestMemory {
   /** trap(pfn, 1, handler) for each listed frame not trapped yet (a balloon request's PFNs). */
   trapEach(pfns: ArrayLike<number>, handler: TrapHandler): void {
     if (pfns.length === 0) return;
-    let id = this.trapHandlers.indexOf(handler) + 1;
-    if (id === 0) {
-      if (this.trapHandlers.length >= 255) throw new ConfigError("trapHandler", this.trapHandlers.length + 1, "at most 255 distinct trap handlers per VM");
-      id = this.trapHandlers.push(handler);
-    }
-    const ids = this.src.views.hostTrap;
+    const bits = this.trapBits(handler);
     const hs = this.src.views.hstate;
     for (let i = 0; i < pfns.length; i++) {
       const f = pfns[i];
       this.checkRange("trap", f, 1);
       if (hs[f] & HS_TRAP) continue;
-      ids[f] = id;
-      hs[f] |= HS_TRAP;
+      hs[f] |= bits;
     }
   }
 
   /** untrap(pfn, 1) for each listed frame. */
   untrapEach(pfns: ArrayLike<number>): void {
-    const ids = this.src.views.hostTrap;
     const hs = this.src.views.hstate;
     for (let i = 0; i < pfns.length; i++) {
       const f = pfns[i];
       this.checkRange("untrap", f, 1);
-      ids[f] = 0;
-      hs[f] &= ~HS_TRAP;
+      hs[f] &= ~HS_TRAP_ALL;
     }
   }
 
@@ -437,7 +432,8 @@ export class GuestMemory {
 
   /**
    * Registers a write-protect reason other than dirty logging (e.g. "hint-wp"); `onWrite` is
-   * told of the first write to each frame it protected. Up to 8 reasons per VM.
+   * told of the first write to each frame it protected. Up to MAX_WP_REASONS (4) reasons per VM,
+   * dirty logging's included; ConfigError beyond.
    */
   registerWpReason(name: string, onWrite?: WpWriteListener): void {
     this.wp.register(name, onWrite);
@@ -457,23 +453,21 @@ export class GuestMemory {
     this.checkRange("unprotect", pfn, count);
     const bit = this.wp.bitOf(reason);
     const hs = this.src.views.hstate;
-    const bits = this.wp.bits;
+    const wp = this.wp;
     for (let f = pfn; f < pfn + count; f++) {
-      const b = bits[f] & ~bit;
-      bits[f] = b;
-      if (b === 0) hs[f] &= ~HS_WP;
+      if (wp.remove(f, bit) === 0) hs[f] &= ~HS_WP;
     }
   }
 
   /** True if `pfn` is write-protected (for `reason`, or for any reason). */
   isWriteProtected(pfn: number, reason?: string): boolean {
     if (reason === undefined) return (this.src.views.hstate[pfn] & HS_WP) !== 0;
-    return (this.wp.bits[pfn] & this.wp.bitOf(reason)) !== 0;
+    return (this.wp.get(pfn) & this.wp.bitOf(reason)) !== 0;
   }
 
   /** Sets `bit` on `f`; returns 1 if a present (backed) mapping had to be protected. */
   private protectFrame(f: number, bit: number): number {
-    this.wp.bits[f] |= bit;
+    this.wp.add(f, bit);
     const hs = this.src.views.hstate;
     hs[f] |= HS_WP;
     return hs[f] & HS_BACKED ? 1 : 0;
@@ -582,15 +576,19 @@ export class GuestMemory {
 
   /** Checks the invariants listed on the class; throws InvariantError on the first violation. */
   validate(): void {
-    const { hstate: hs, hostWp: wp, hostTrap: ids } = this.src.views;
+    const hs = this.src.views.hstate;
+    const wp = this.wp;
     let backed = 0, zero = 0, swapped = 0;
     for (let f = 0; f < this.frames; f++) {
       const s = hs[f];
       const kinds = (s & HS_BACKED ? 1 : 0) + (s & HS_ZERO ? 1 : 0) + (s & HS_SWAPPED ? 1 : 0);
       if (kinds > 1) throw new InvariantError(`pfn:0x${f.toString(16)}: hstate 0x${s.toString(16)} has more than one backing kind`);
-      if (((s & HS_WP) !== 0) !== (wp[f] !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${wp[f].toString(16)}`);
-      const trapped = ids[f] !== 0;
-      if (((s & HS_TRAP) !== 0) !== trapped) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_TRAP disagrees with the trap table`);
+      const reasons = wp.get(f);
+      if (((s & HS_WP) !== 0) !== (reasons !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${reasons.toString(16)}`);
+      if (reasons >= 1 << wp.registered.length) throw new InvariantError(`pfn:0x${f.toString(16)}: reasons 0x${reasons.toString(16)} include an unregistered one`);
+      const id = s >>> HS_TRAP_ID_SHIFT;
+      if (((s & HS_TRAP) !== 0) !== (id !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_TRAP disagrees with trap handler id ${id}`);
+      if (id > this.trapHandlers.length) throw new InvariantError(`pfn:0x${f.toString(16)}: trap handler id ${id} was never registered`);
       if (s & HS_BACKED) backed++;
       if (s & HS_ZERO) zero++;
       if (s & HS_SWAPPED) swapped++;

@@ -3,15 +3,22 @@
 // Firecracker's UFFD-WP) may protect the same frame; HS_WP stays set while any reason holds it.
 // Model: the first write clears every reason at once (one fault, each user is told).
 
+import * as abi from "../guest/abi.generated.js";
 import { ConfigError } from "../guest/errors.js";
 
 /** Built-in reason used by dirty logging (KVM memslot write protection). */
 export const WP_DIRTY_LOG = "dirty-log";
-/** At most 8 reasons: one bit each in a host-owned byte per frame (abi.ts LAYOUT_HOSTMETA wp). */
-export const MAX_WP_REASONS = 8;
+/**
+ * At most 4 reasons: one bit each in a host-owned nibble per frame (abi.ts LAYOUT_HOSTMETA wp,
+ * 2 frames per byte, to keep metadata <= 16 bytes/frame). Registered today: dirty-log, hint-wp.
+ */
+export const MAX_WP_REASONS = abi.WP_REASON_BITS;
 
 /** Told about the first write to a frame its reason protected (inside the guest's fault). */
 export type WpWriteListener = (pfn: number) => void;
+
+/** Bytes of nibble storage for `frames` frames. */
+export function wpStoreBytes(frames: number): number { return Math.ceil(frames / 2); }
 
 export class WriteProtectReasons {
   private readonly store: () => Uint8Array;
@@ -19,27 +26,55 @@ export class WriteProtectReasons {
   private readonly listeners: (WpWriteListener | undefined)[] = [];
 
   /**
-   * `store` returns the current per-frame byte array (all zero at first): for a VM a view over
-   * the host region of its linear memory. Without it the reasons keep their own array.
+   * `store` returns the current nibble array (wpStoreBytes(frames) bytes, all zero at first): for
+   * a VM a view over the host region of its linear memory. Without it the reasons keep their own.
    */
   constructor(frames: number, store?: () => Uint8Array) {
     if (store) {
       this.store = store;
     } else {
-      const own = new Uint8Array(frames);
+      const own = new Uint8Array(wpStoreBytes(frames));
       this.store = () => own;
     }
   }
 
-  /** Reason bits per frame; host-owned, never seen by the guest. */
-  get bits(): Uint8Array { return this.store(); }
+  /** Reason nibbles, two frames per byte (pfn's at bit 4 * (pfn & 1) of byte pfn >> 1); host-owned. */
+  get nibbles(): Uint8Array { return this.store(); }
+
+  /** Reason bits of `pfn`. */
+  get(pfn: number): number {
+    return (this.store()[pfn >>> 1] >>> ((pfn & 1) << 2)) & 0xf;
+  }
+
+  /** Adds reason bits `bits` to `pfn`. */
+  add(pfn: number, bits: number): void {
+    this.store()[pfn >>> 1] |= bits << ((pfn & 1) << 2);
+  }
+
+  /** Drops reason bits `bits` from `pfn`; returns the bits left. */
+  remove(pfn: number, bits: number): number {
+    const a = this.store();
+    const sh = (pfn & 1) << 2;
+    const v = a[pfn >>> 1] & ~(bits << sh);
+    a[pfn >>> 1] = v;
+    return (v >>> sh) & 0xf;
+  }
+
+  /** Drops every reason of `pfn`; returns the bits it had. */
+  take(pfn: number): number {
+    const a = this.store();
+    const sh = (pfn & 1) << 2;
+    const v = a[pfn >>> 1];
+    a[pfn >>> 1] = v & ~(0xf << sh);
+    return (v >>> sh) & 0xf;
+  }
 
   /** Registers `name` (or replaces its listener); returns its bit. */
   register(name: string, onWrite?: WpWriteListener): number {
     let i = this.names.indexOf(name);
     if (i < 0) {
       if (this.names.length >= MAX_WP_REASONS) {
-        throw new ConfigError("wpReason", name, `at most ${MAX_WP_REASONS} write-protect reasons (have ${this.names.join(", ")})`);
+        throw new ConfigError("wpReason", name, `at most ${MAX_WP_REASONS} write-protect reasons per VM (have ${this.names.join(", ")})`);
       }
       i = this.names.push(name) - 1;
     }

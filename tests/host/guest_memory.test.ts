@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as abi from "../../host/guest/abi.generated.js";
 import { defaultCostModel } from "../../host/cost-model.js";
 import { HOST_PAGE_2M } from "../../host/memory/guest_memory.js";
+import { MAX_WP_REASONS } from "../../host/memory/write_protect.js";
 import { guestLinearBytes, hostMetaBytes } from "../../host/guest/guest.js";
 import { MIB, newHost } from "../helpers/host.js";
 
@@ -190,6 +191,64 @@ describe("memory/guest_memory: faults", () => {
   });
 });
 
+describe("memory/guest_memory: packed host metadata (<= 16 bytes/frame all included)", () => {
+  it("write-protect reasons of the two frames sharing a byte stay independent", () => {
+    const { vm, mem } = vm16();
+    const hinted: number[] = [];
+    mem.registerWpReason("hint-wp", (pfn) => hinted.push(pfn));
+    vm.touch(P, 2, true);
+    mem.writeProtect(P + 1, 1, "hint-wp"); // high nibble of byte P >> 1
+    mem.startDirtyLog(); // P and P + 1: dirty-log bit in both nibbles
+    expect(vm.guest.views.hostWp[P >>> 1]).toBe(0x31);
+    mem.unprotect(P, 1, "dirty-log");
+    expect(mem.isWriteProtected(P)).toBe(false);
+    expect(mem.isWriteProtected(P + 1, "dirty-log")).toBe(true);
+    vm.touch(P, 1, true); // no fault: P is writable
+    expect(mem.stats.faultsWp).toBe(0);
+    vm.touch(P + 1, 1, true);
+    expect(mem.stats.faultsWp).toBe(1);
+    expect(hinted).toEqual([P + 1]);
+    expect(vm.guest.views.hostWp[P >>> 1]).toBe(0);
+    mem.validate();
+  });
+
+  it("at most MAX_WP_REASONS (4) write-protect reasons per VM, dirty logging's included", () => {
+    const { mem } = vm16();
+    const free = MAX_WP_REASONS - mem.wp.registered.length;
+    for (let i = 0; i < free; i++) mem.registerWpReason(`r${i}`);
+    mem.registerWpReason("r0"); // re-registering a known reason is not a new one
+    expect(mem.wp.registered.length).toBe(4);
+    expect(() => mem.registerWpReason("one-too-many")).toThrowError(/wpReason: got "one-too-many", expected at most 4 write-protect reasons/);
+    mem.writeProtect(P, 1, `r${free - 1}`); // the top bit of the nibble works like the others
+    expect(mem.isWriteProtected(P, `r${free - 1}`)).toBe(true);
+    mem.validate();
+  });
+
+  it("trap handler ids 1..7 in hstate's top bits pick the handler; the guest's fast path ignores them once untrapped", () => {
+    const { vm, mem, hs } = vm16();
+    const calls: number[] = [];
+    const handlers = Array.from({ length: abi.HS_TRAP_ID_MAX }, (_, i) => () => { calls.push(i); return 0; });
+    vm.touch(P, abi.HS_TRAP_ID_MAX, true); // backed and writable first
+    handlers.forEach((h, i) => mem.trap(P + i, 1, h));
+    for (let i = 0; i < abi.HS_TRAP_ID_MAX; i++) {
+      expect(hs()[P + i]).toBe(abi.HS_BACKED | abi.HS_TRAP | ((i + 1) << abi.HS_TRAP_ID_SHIFT));
+    }
+    mem.validate();
+    expect(() => mem.trap(P + 16, 1, () => 0)).toThrowError(/trapHandler: got 8, expected at most 7 distinct trap handlers/);
+    expect(() => mem.trapEach([P + 16], () => 0)).toThrowError(/trapHandler: got 8/);
+    mem.trap(P + 16, 1, handlers[6]); // a known handler still traps
+    for (const i of [6, 0, 3]) vm.touch(P + i, 1, true);
+    expect(calls).toEqual([6, 0, 3]);
+    expect(hs()[P + 3]).toBe(abi.HS_BACKED); // id bits cleared with HS_TRAP
+    const faults = vm.guest.views.vmstat[abi.VM_PGFAULT];
+    vm.touch(P + 3, 1, true);
+    expect(vm.guest.views.vmstat[abi.VM_PGFAULT]).toBe(faults); // the inline check served it
+    mem.untrapEach([P + 1, P + 16]);
+    expect(hs()[P + 1]).toBe(abi.HS_BACKED);
+    mem.validate();
+  });
+});
+
 describe("memory/guest_memory: 2 MiB host pages", () => {
   it("a write fault populates the whole aligned 2 MiB host page", () => {
     const { vm, mem, hs } = vm16(HOST_PAGE_2M);
@@ -243,14 +302,14 @@ describe("memory/guest_memory: 2 MiB host pages", () => {
 });
 
 describe("memory/guest_memory: host state lives in the instance's linear memory", () => {
-  it("dirty bitmap, discarded bits, wp reasons and trap ids are views into the reserved host region", () => {
+  it("dirty bitmap, discarded bits and wp reasons are views into the reserved host region; trap ids sit in hstate", () => {
     const { vm, mem } = vm16();
     const g = vm.guest;
     const buf = g.memory.buffer;
     const bytes0 = buf.byteLength;
     const v = g.views;
     const region = [g.hostMetaPtr, g.hostMetaPtr + hostMetaBytes(vm.frames)];
-    for (const a of [v.hostDirty, v.hostDiscarded, v.hostWp, v.hostTrap]) {
+    for (const a of [v.hostDirty, v.hostDiscarded, v.hostWp]) {
       expect(a.buffer).toBe(buf);
       expect(a.byteOffset).toBeGreaterThanOrEqual(region[0]);
       expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(region[1]);
@@ -265,18 +324,18 @@ describe("memory/guest_memory: host state lives in the instance's linear memory"
     expect(mem.getDirtyLog().buffer).toBe(buf);
     expect(v.hostDirty[P >>> 5] & (1 << (P & 31))).not.toBe(0);
     mem.clearDirtyLog(mem.dirtyChunkOf(P));
-    expect(v.hostWp[P]).not.toBe(0); // re-protected for the dirty log
+    expect(v.hostWp[P >>> 1]).not.toBe(0); // re-protected for the dirty log (P's nibble)
     mem.stopDirtyLog();
-    expect(v.hostWp[P]).toBe(0);
+    expect(v.hostWp[P >>> 1]).toBe(0);
     mem.discard(P, 1);
     expect(v.hostDiscarded[P >>> 5] & (1 << (P & 31))).not.toBe(0);
     vm.touch(P, 1, false);
     expect(v.hostDiscarded[P >>> 5] & (1 << (P & 31))).toBe(0);
     expect(mem.stats.refaults).toBe(1);
     mem.trap(P + 8, 1, () => -1);
-    expect(v.hostTrap[P + 8]).toBe(1);
+    expect(v.hstate[P + 8] & abi.HS_TRAP_ID_MASK).toBe(1 << abi.HS_TRAP_ID_SHIFT);
     mem.untrap(P + 8, 1);
-    expect(v.hostTrap[P + 8]).toBe(0);
+    expect(v.hstate[P + 8] & (abi.HS_TRAP_ID_MASK | abi.HS_TRAP)).toBe(0);
     mem.validate();
     // sized once at start: nothing above grew the memory, so no view was detached
     expect(g.memory.buffer).toBe(buf);
