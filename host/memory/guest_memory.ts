@@ -219,6 +219,17 @@ export class GuestMemory {
   /** Write fault on an unbacked frame: allocates and zeroes the whole host page. */
   private populate(pfn: number): number {
     const hs = this.src.views.hstate;
+    if (this.hostPageFrames === 1) {
+      // 4 KiB host pages, the common case (one exit per refault): no host-page walk needed
+      const st1 = this.stats;
+      const s = hs[pfn];
+      if ((s & (HS_BACKED | HS_SWAPPED)) !== 0) return this.costs.eptFault4kNs;
+      const cost = this.backing ? this.backing.reserve(PAGE, this) : 0;
+      if (s & HS_ZERO) st1.zeroMappedFrames--;
+      hs[pfn] = (s & ~HS_ZERO) | HS_BACKED;
+      if (++st1.backedFrames > st1.peakBackedFrames) st1.peakBackedFrames = st1.backedFrames;
+      return cost + this.costs.eptFault4kNs;
+    }
     const [first, end] = this.hostPage(pfn);
     const st = this.stats;
     let n = 0;
