@@ -5,7 +5,7 @@
 export { Host } from "./host.js";
 export type { HostConfig } from "./host.js";
 export { SWAP_CLUSTER_MAX } from "./host.js";
-export { Vm, VmStats, resolveVmConfig, paramId } from "./vm.js";
+export { Vm, VmStats, resolveVmConfig, paramId, MAX_VM_FRAMES } from "./vm.js";
 export type { VmConfig, ResolvedVmConfig } from "./vm.js";
 
 export { Simulation } from "./sim/simulation.js";
