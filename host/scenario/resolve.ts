@@ -6,6 +6,7 @@
 
 import { DEFAULTS } from "./defaults.js";
 import { ScenarioError } from "./errors.js";
+import { planGuestFiles } from "./guest_files.js";
 import { Action, Balloon, BUILTIN_MODES, BuiltinMode, CustomMode, Policies, Scenario, Vm } from "./schema.js";
 
 /** Runs the scenario exactly as written (no mode transformation). */
@@ -94,6 +95,9 @@ export function resolveScenario(s: Scenario, mode: string, file: string, flag = 
       scripts[vm].push({ index, atNs: action.at ?? null, action });
     }
   });
+  // the guest's file table is fixed: a script that needs more files is refused here
+  const issues = Object.entries(scripts).flatMap(([vm, steps]) => planGuestFiles(vm, steps).issues);
+  if (issues.length > 0) throw new ScenarioError(file, issues);
   return {
     name: s.name ?? "scenario",
     description: s.description,

@@ -18,12 +18,24 @@ import type { ResolvedScenario, ScriptStep } from "./resolve.js";
 import type { Action } from "./schema.js";
 import { LATER_MODES } from "./schema.js";
 import { Block, VmDriver } from "./vm_driver.js";
+import { fileOf, GuestFiles, planGuestFiles } from "./guest_files.js";
 import { DEFAULTS } from "./defaults.js";
 import { autoBalloonTarget } from "./auto_balloon.js";
 
 /** Timeline actions the engine runs today; the others wait for their mechanisms. */
 const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set(["anon.touch", "anon.alloc", "anon.free", "file.read", "file.write",
   "kernel.alloc", "kernel.free", "fragment", "hold", "wait", "build", "replay", "drop-caches", "balloon", "stats-interval", "crash"]);
+/**
+ * The flusher (mm/page-writeback.c, fs/fs-writeback.c wb_workfn): wakes every
+ * dirty_writeback_centisecs (500 = 5 s) while files are dirty and writes back (fsync) each file
+ * first dirtied at least dirty_expire_centisecs (3000 = 30 s) ago. The guest itself only writes
+ * back in balance_dirty_pages (above dirty_ratio) and kswapd; direct reclaim and drop_caches skip
+ * dirty pages, so without this written data would stay dirty (and unreclaimable) for good.
+ */
+const DIRTY_WRITEBACK_NS = 5e9;
+const DIRTY_EXPIRE_NS = 30e9;
+/** Pages per workload call (the wl_* convention, assembly/workload/workload_exports.ts: 16 MiB). */
+const CHUNK_PAGES = 4096;
 /** keepEvery for keep = 0: the seeded phase in [0, 2^31 − 1) almost never falls below the guest's frame count, so nothing is kept. */
 const KEEP_NONE = 0x7fffffff;
 /** Guest process that owns the pages a `fragment` step keeps (the other timeline steps use no process). */
@@ -65,6 +77,11 @@ interface VmState {
   /** Hypervisor commands the mode could not apply (a balloon target without a balloon). */
   skipped: number;
   driver: VmDriver;
+  /** Guest files of the script's file steps and builds. */
+  files: GuestFiles;
+  /** Guest files with dirty pages → when they were first dirtied (ns), for the flusher. */
+  dirtySince: Map<number, number>;
+  flusherArmed: boolean;
   /** Anonymous memory of plain anon.* steps, in allocation order (freed most recent first). */
   anon: Block[];
   kernel: Block[];
@@ -107,8 +124,9 @@ class ScenarioRun {
           statsPollingIntervalS: v.balloon.statsIntervalNs / 1e9, freePageReporting: rep !== null, freePageHint: v.balloon.hinting };
         balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
       }
-      this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), anon: [], kernel: [], steps: s.scripts[v.name] ?? [],
-        workloadNs: 0, done: false, panicked: false, fragmentKeptPages: 0, crashes: 0 });
+      const steps = s.scripts[v.name] ?? [];
+      this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), files: planGuestFiles(v.name, steps).ids,
+        dirtySince: new Map(), flusherArmed: false, anon: [], kernel: [], steps, workloadNs: 0, done: false, panicked: false, fragmentKeptPages: 0, crashes: 0 });
     }
     this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
     // columns of mechanisms the host does not have (yet) read as 0
@@ -213,6 +231,33 @@ class ScenarioRun {
     sim.schedule(Math.max(atNs, sim.now), run, label);
   }
 
+  /** File `file` got dirty pages: the flusher writes them back once they expire. */
+  private dirtied(st: VmState, file: number): void {
+    if (!st.dirtySince.has(file)) st.dirtySince.set(file, this.host.sim.now);
+    if (st.flusherArmed) return;
+    st.flusherArmed = true;
+    const sim = this.host.sim;
+    const tick = (): void => {
+      if (this.stopped || st.panicked) { st.flusherArmed = false; return; }
+      this.guest(st, "flusher", (g) => {
+        for (const [f, since] of st.dirtySince) {
+          if (sim.now - since < DIRTY_EXPIRE_NS) continue;
+          g.wl_file_sync(f);
+          st.dirtySince.delete(f);
+        }
+      }, () => {
+        if (st.dirtySince.size > 0) sim.after(DIRTY_WRITEBACK_NS, tick, "flusher");
+        else st.flusherArmed = false;
+      }, false);
+    };
+    sim.after(DIRTY_WRITEBACK_NS, tick, "flusher");
+  }
+
+  /** A guest file call that got fewer pages than asked: the page cache allocation failed after reclaim and OOM. */
+  private fileCall(st: VmState, asked: number, done: number): void {
+    if (done < asked) st.driver.oomFails++;
+  }
+
   /** Continue the script once the vCPU has finished the entry just made. */
   private continueAfterEntry(st: VmState, i: number): () => void {
     return () => this.host.sim.schedule(Math.max(this.host.sim.now, st.vm.busyUntilNs), () => this.next(st, i + 1), "script");
@@ -254,11 +299,18 @@ class ScenarioRun {
         this.guest(st, a.do, (g) => { d.free(g, st.kernel, a.size ?? Infinity); }, cont);
         return;
       case "file.read":
-      case "file.write":
-        this.guest(st, a.do, (g) => { d.cacheFile(g, a.size); }, cont);
+      case "file.write": {
+        // the guest's page cache (mm/pagecache.ts): a read of N pages hits the file's cached
+        // pages and reads the rest from disk; a write dirties N pages, the flusher writes them back
+        const f = fileOf(st.files, a.file);
+        const n = Math.ceil(a.size / abi.PAGE_SIZE);
+        this.guest(st, a.do, (g) => { this.fileCall(st, n, a.do === "file.read" ? g.wl_file_read(f, n) : g.wl_file_write(f, n)); }, cont);
+        if (a.do === "file.write") this.dirtied(st, f);
         return;
+      }
       case "drop-caches":
-        this.guest(st, a.do, (g) => { d.dropCaches(g); }, cont);
+        // echo 3 > drop_caches: clean page cache and reclaimable slab; dirty pages stay (no sync)
+        this.guest(st, a.do, (g) => { g.mm_drop_caches(abi.DROP_PAGECACHE | abi.DROP_SLAB); }, cont);
         return;
       case "build":
         this.build(st, a, index, () => this.next(st, i + 1));
@@ -297,16 +349,25 @@ class ScenarioRun {
     // run in order, each one compile slice after the previous phase's guest entry finished: a
     // job waits for its own memory work (faults, refaults, reclaim) and for a vCPU busy with
     // other guest work (reporting, balloon), so that work lengthens the build (guest slowdown).
-    const runUnit = (timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
+    const { sourceFiles, objectFiles } = st.files;
+    const runUnit = (k: number, timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
       const blocks: Block[] = [];
       const slice = timeNs / ANON_STEPS;
       const phases: { label: string; computeNs: number; fn: (g: GuestExports) => void }[] = [];
-      if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => d.cacheFile(g, readBytes) });
+      if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => this.readSources(st, g, sourceFiles[k % sourceFiles.length], readBytes) });
       for (let k = 0; k < ANON_STEPS; k++) {
         phases.push({ label: "build:anon", computeNs: k === 0 ? 0 : slice,
           fn: (g) => { blocks.push(...d.alloc(g, anonBytes / ANON_STEPS, abi.GFP_MOVABLE, true)); } });
       }
-      phases.push({ label: "build:end", computeNs: slice, fn: (g) => { d.free(g, blocks); if (writeBytes > 0) d.cacheFile(g, writeBytes); } });
+      phases.push({ label: "build:end", computeNs: slice, fn: (g) => {
+        d.free(g, blocks);
+        if (writeBytes <= 0) return;
+        // the object file: dirty page cache, written back by the flusher
+        const f = objectFiles[k % objectFiles.length];
+        const n = Math.ceil(writeBytes / abi.PAGE_SIZE);
+        this.fileCall(st, n, g.wl_file_write(f, n));
+        this.dirtied(st, f);
+      } });
       const phase = (k: number, atNs: number): void => {
         this.guest(st, phases[k].label, phases[k].fn, () => {
           const endNs = st.vm.busyUntilNs; // this entry's end
@@ -317,15 +378,34 @@ class ScenarioRun {
       phase(0, sim.now);
     };
     const link = (): void => {
-      runUnit(b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => { st.workloadNs += sim.now - t0; done(); });
+      runUnit(units.length, b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => { st.workloadNs += sim.now - t0; done(); });
     };
     const startNext = (): void => {
       if (nextUnit >= units.length) { if (running === 0) link(); return; }
-      const u = units[nextUnit++];
+      const k = nextUnit++;
+      const u = units[k];
       running++;
-      runUnit(u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => { running--; startNext(); });
+      runUnit(k, u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => { running--; startNext(); });
     };
     for (let j = 0; j < Math.min(b.jobs, units.length); j++) startNext();
+  }
+
+  /**
+   * A unit reads `bytes` of sources not read before from guest file `f`. The guest's files have
+   * no page index (mm/pagecache.ts: a read of N pages hits min(N, cached) pages), so fresh pages
+   * are read by asking for the file's cached pages plus the new ones: the cached ones are hits
+   * (the headers a unit shares with earlier ones), the rest misses that grow the page cache, as
+   * every unit's own source does in a real build (while the file has shadow entries of evicted
+   * pages, the guest counts such misses as refaults). One call per CHUNK_PAGES new pages.
+   */
+  private readSources(st: VmState, g: GuestExports, f: number, bytes: number): void {
+    for (let left = Math.ceil(bytes / abi.PAGE_SIZE); left > 0; left -= CHUNK_PAGES) {
+      const n = Math.min(left, CHUNK_PAGES);
+      const cached = g.wl_file_cached(f);
+      const done = g.wl_file_read(f, cached + n);
+      this.fileCall(st, cached + n, done);
+      if (done < cached + n) return;
+    }
   }
 
   /**
@@ -425,9 +505,10 @@ class ScenarioRun {
         oom_kills: vs[abi.VM_OOM_KILL],
         skipped_actions: st.skipped,
         swap_bytes: st.vm.memory.stats.swappedFrames * abi.PAGE_SIZE,
-        page_cache_bytes: st.driver.fileBytes,
+        page_cache_bytes: vs[abi.VM_NR_FILE] * abi.PAGE_SIZE,
         workload_alloc_fails: st.driver.oomFails,
-        access_fails: st.driver.accessFails,
+        // guest accesses the host refused (the guest's fault path counts them)
+        access_fails: vs[abi.VM_FAULT_REFUSED],
         free_huge_bytes: freeHugeBytes(st.vm.guest.exports),
         // injected misbehaviour and how the device counted it
         crashes: st.crashes,

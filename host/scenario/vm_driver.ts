@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The workload side of one VM: allocates and frees guest memory for timeline actions through
-// the guest's page allocator (mm_alloc/mm_free), in blocks of up to pageblock order, and writes
-// it through the "CPU" (hw_access_range) so host RSS and faults follow. Runs inside guest entries.
-// Model: the page cache is a FIFO of movable blocks kept here until drop_caches or until an
-// allocation finds no free block (then the oldest file blocks are evicted, like LRU reclaim of
-// clean cache); it stands in until the guest has its own mm/pagecache.
+// The anonymous-memory side of one VM's workload: allocates and frees guest memory for anon.*,
+// kernel.*, replay and the build's compile jobs through the guest's page allocator
+// (mm_alloc/mm_free), in blocks of up to pageblock order, and writes it through the "CPU"
+// (hw_access_range) so host RSS and faults follow. Runs inside guest entries.
+// Model: anonymous memory is faulted in as THP-style blocks (order 9 first, smaller when none is
+// free), what Linux with transparent huge pages does for a compiler's heap; one mm_alloc per
+// 2 MiB keeps the main job fast (per-page process allocations cost 3.5x its run time). The page
+// cache is the guest's own (mm/pagecache.ts, runner.ts drives it with wl_file_*): when a block is
+// not free, mm_alloc's slow path wakes kswapd and runs direct reclaim of that page cache itself,
+// so a failure here means reclaim and OOM found nothing (counted, never thrown).
 
 import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
@@ -12,19 +16,13 @@ import type { GuestExports } from "../guest/exports.generated.js";
 /** A block the workload holds: 2^order frames from `pfn`. */
 export interface Block { pfn: number; order: number }
 
-/** pageblock order (2 MiB): the largest block a workload step asks for at once. */
+/** pageblock order (2 MiB, a THP): the largest block a workload step asks for at once. */
 const MAX_WORKLOAD_ORDER = 9;
 const PAGE = abi.PAGE_SIZE;
 
 export class VmDriver {
-  /** Page cache blocks, oldest first (from `fileHead` on). */
-  private readonly file: Block[] = [];
-  private fileHead = 0;
-  fileBytes = 0;
-  /** Allocations that failed even after evicting the page cache (the guest would OOM). */
+  /** Allocations that failed even after the guest's reclaim and OOM path (the guest ran out). */
   oomFails = 0;
-  /** hw_access_range refusals (accesses the host refused). */
-  accessFails = 0;
 
   /**
    * Allocates `bytes` (rounded up to pages) with allocation class `gfp`, largest blocks first;
@@ -38,13 +36,13 @@ export class VmDriver {
       while (order > 0 && (1 << order) > pages) order--;
       const pfn = g.mm_alloc(order, gfp);
       if (pfn === abi.NIL) {
-        // no block of this order: try smaller ones, then give up page cache, then fail
+        // not even after the slow path's reclaim and compaction: fall back to smaller blocks
         if (order > 0) { order--; continue; }
-        if (this.evictFile(g, 1 << MAX_WORKLOAD_ORDER)) { order = maxOrder; continue; }
         this.oomFails++;
         break;
       }
-      if (write && g.hw_access_range(pfn, 1 << order, true) !== 0) this.accessFails++;
+      // refused accesses are counted by the guest (VM_FAULT_REFUSED)
+      if (write) g.hw_access_range(pfn, 1 << order, true);
       out.push({ pfn, order });
       pages -= 1 << order;
     }
@@ -79,35 +77,5 @@ export class VmDriver {
     let s = 0;
     for (const b of pool) s += (1 << b.order) * PAGE;
     return s;
-  }
-
-  /** Adds `bytes` to the page cache (a read fills the pages, a write dirties them: both write). */
-  cacheFile(g: GuestExports, bytes: number): void {
-    for (const b of this.alloc(g, bytes, abi.GFP_MOVABLE, true)) {
-      this.file.push(b);
-      this.fileBytes += (1 << b.order) * PAGE;
-    }
-  }
-
-  /** Evicts at least `pages` pages of the oldest page cache; false when there was none. */
-  evictFile(g: GuestExports, pages: number): boolean {
-    if (this.fileHead >= this.file.length) return false;
-    let done = 0;
-    while (done < pages && this.fileHead < this.file.length) {
-      const b = this.file[this.fileHead++];
-      g.mm_free(b.pfn, b.order);
-      done += 1 << b.order;
-      this.fileBytes -= (1 << b.order) * PAGE;
-    }
-    if (this.fileHead > 4096 && this.fileHead * 2 > this.file.length) {
-      this.file.splice(0, this.fileHead);
-      this.fileHead = 0;
-    }
-    return true;
-  }
-
-  /** drop_caches: frees the whole page cache. */
-  dropCaches(g: GuestExports): void {
-    this.evictFile(g, Infinity);
   }
 }

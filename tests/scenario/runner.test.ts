@@ -104,9 +104,10 @@ vms: [{ name: a, memory: 256MiB }]
 timeline:
 `;
 
-  it("build: units raise and free anon memory, the page cache grows, drop-caches empties it", async () => {
+  it("build: units raise and free anon memory, the page cache grows, the flusher writes objects back, drop-caches empties it", async () => {
+    // the wait outlasts dirty_expire (30 s) plus a flusher period (5 s): drop_caches skips dirty pages
     const r = await run(SMALL + `  - { do: build, build: { jobs: 2, units: 8, unitTime: 1s, unitAnon: 16MiB, unitRead: 4MiB, unitWrite: 1MiB, linkTime: 1s, linkAnon: 32MiB } }
-  - { do: wait, for: 1s, label: before_drop }
+  - { do: wait, for: 36s, label: before_drop }
   - { do: drop-caches }
   - { do: wait, for: 1s }
 `);
@@ -120,6 +121,52 @@ timeline:
     expect(free((drop?.t_s ?? 0) + 0.9) - free((drop?.t_s ?? 0) - 0.1)).toBeGreaterThan(30 * MiB);
     expect(r.summary.vms.a.page_cache_bytes).toBe(0);
     expect(r.summary.vms.a.host_rss_bytes).toBeLessThanOrEqual(256 * MiB + 2 * MiB);
+  });
+
+  it("file.*: the guest's page cache re-hits a file read twice, drop-caches keeps dirty pages until the flusher wrote them back", async () => {
+    const r = await run(SMALL + `  - { do: file.read, size: 40MiB, file: a }
+  - { do: wait, for: 1s, label: read_once }
+  - { do: file.read, size: 40MiB, file: a }
+  - { do: file.write, size: 20MiB, file: b }
+  - { do: wait, for: 1s, label: written }
+  - { do: drop-caches, label: drop_dirty }
+  - { do: wait, for: 1s }
+  - { do: wait, for: 40s, label: flushed }
+  - { do: drop-caches, label: drop_clean }
+  - { do: wait, for: 1s }
+`);
+    expect(r.valid).toBe(true);
+    const t = (label: string) => r.events.find((e) => e.label === label)?.t_s ?? NaN;
+    const free = (tS: number) => at(r, "a.guest_free_bytes", tS);
+    // the second read hits the 40 MiB cached by the first: free memory falls by the write only
+    const rise = free(t("read_once") + 0.9) - free(t("written") + 0.9);
+    expect(rise).toBeGreaterThan(19 * MiB);
+    expect(rise).toBeLessThan(22 * MiB);
+    // the first drop frees the clean 40 MiB (less what per-cpu lists keep), the dirty 20 MiB stay until written back
+    const dropDirty = free(t("drop_dirty") + 0.9) - free(t("drop_dirty") - 0.1);
+    expect(dropDirty).toBeGreaterThan(35 * MiB);
+    expect(dropDirty).toBeLessThan(45 * MiB);
+    expect(free(t("drop_clean") + 0.9) - free(t("drop_clean") - 0.1)).toBeGreaterThan(17 * MiB);
+    expect(r.summary.vms.a.page_cache_bytes).toBe(0);
+  });
+
+  it("anon memory that finds no free block gets it from the guest's reclaim of its page cache (no failures, the cache shrinks)", async () => {
+    const r = await run(SMALL + `  - { do: file.read, size: 200MiB, file: big }
+  - { do: anon.touch, size: 150MiB }
+  - { do: wait, for: 1s }
+`);
+    expect(r.valid).toBe(true);
+    const a = r.summary.vms.a;
+    expect(a.workload_alloc_fails).toBe(0);
+    expect(a.oom_kills).toBe(0);
+    // 256 MiB guest: 150 MiB anon leaves at most about 100 MiB for the 200 MiB read
+    expect(a.page_cache_bytes).toBeGreaterThan(0);
+    expect(a.page_cache_bytes).toBeLessThan(110 * MiB);
+  });
+
+  it("a VM whose file steps need more guest files than NR_FILES is a scenario error at resolve time", () => {
+    const steps = Array.from({ length: 17 }, (_, k) => `  - { do: file.read, size: 1MiB, file: f${k} }`).join("\n");
+    expect(() => resolve(SMALL + steps + "\n")).toThrow(/timeline\[16\]\.file/);
   });
 
   it("replay follows a recorded demand: RSS reaches its peak, the guest frees what the trace drops", async () => {
