@@ -12,6 +12,7 @@
 
 import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
+import { check } from "../guest/errors.js";
 
 /** A block the workload holds: 2^order frames from `pfn`. */
 export interface Block { pfn: number; order: number }
@@ -57,15 +58,16 @@ export class VmDriver {
       const b = pool.pop() as Block;
       const n = 1 << b.order;
       if (n <= pages) {
-        g.mm_free(b.pfn, b.order);
+        check("mm_free", g.mm_free(b.pfn, b.order), `workload block pfn ${b.pfn} order ${b.order}`);
         pages -= n;
         freed += n;
         continue;
       }
       // free only the first `pages` frames of this block: split it into order-0 pages
-      g.mm_split_page(b.pfn, b.order);
+      // the runner owns these blocks: a refused free or split is a runner bug, never guest behaviour
+      check("mm_split_page", g.mm_split_page(b.pfn, b.order), `workload block pfn ${b.pfn} order ${b.order}`);
       for (let i = n - 1; i >= pages; i--) pool.push({ pfn: b.pfn + i, order: 0 });
-      for (let i = 0; i < pages; i++) g.mm_free(b.pfn + i, 0);
+      for (let i = 0; i < pages; i++) check("mm_free", g.mm_free(b.pfn + i, 0), `workload page pfn ${b.pfn + i}`);
       freed += pages;
       pages = 0;
     }
