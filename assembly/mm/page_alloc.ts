@@ -23,12 +23,12 @@ import { writeFrame } from "../hw/mmu";
 import { ramwinPfn, ramwinFrames } from "../hw/ram_window";
 import {
   initZones, setZoneSpan, setPfnRangeZone, addZoneManaged, zoneStart, zoneEnd, zonePopulated,
-  zoneManaged, pfnZone, zoneFreePages, zoneFreeHighatomic, zoneReservedHighatomic,
+  zoneManaged, pfnZone, zoneFreePages, zoneReservedHighatomic,
   setZoneReservedHighatomic, freeList,
 } from "./zone";
 import { mtMergeable, changePageblockRange, movePageblock } from "./pageblock";
 import { listHead } from "../lib/list";
-import { setupPerZoneWmarks, wmarkPages, zoneWatermarkOkFlags, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
+import { setupPerZoneWmarks, wmarkPages, zoneWatermarkOkFlags, zoneWatermarkUnusableFree, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
 import { freeBlockToBuddy, rmqueue, rmqueueSmallest, resetRmqueueMode, delPageFromFreeList, moveToFreeList } from "./buddy";
 import { initPcp, pcpAlloc, pcpFree, pcpAllowedOrder, zonePcpUpdate, drainPcp } from "./pcp";
 
@@ -325,8 +325,8 @@ function getPageFromFreelist(order: u32, mt: u32, highest: u32, markId: u32, all
     if (!zonePopulated(z)) continue;
     const mark = wmarkPages(z, markId);
     if (order == 0 && allocFlags == 0) {
-      // zone_watermark_fast's order-0 shortcut; the free highatomic reserve is not usable here.
-      if (zoneFreePages(z) <= mark + zoneFreeHighatomic(z)) continue;
+      // zone_watermark_fast's order-0 shortcut (the free highatomic reserve is not usable here)
+      if (zoneFreePages(z) <= mark + zoneWatermarkUnusableFree(z, 0, 0)) continue;
     } else if (!zoneWatermarkOkFlags(z, order, mark, allocFlags)) continue;
     const pfn = rmqueueZone(z, order, mt, allocFlags);
     if (pfn == NIL) continue;

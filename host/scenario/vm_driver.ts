@@ -5,14 +5,21 @@
 // (hw_access_range) so host RSS and faults follow. Runs inside guest entries.
 // Model: anonymous memory is faulted in as THP-style blocks (order 9 first, smaller when none is
 // free), what Linux with transparent huge pages does for a compiler's heap; one mm_alloc per
-// 2 MiB keeps the main job fast (per-page process allocations cost 3.5x its run time). The page
+// 2 MiB keeps the main job fast (per-page process allocations: 85 s instead of 24 s, measured
+// 2026-12-02 on the 2-core CI machine kind). The page
 // cache is the guest's own (mm/pagecache.ts, runner.ts drives it with wl_file_*): when a block is
 // not free, mm_alloc's slow path wakes kswapd and runs direct reclaim of that page cache itself,
 // so a failure here means reclaim and OOM found nothing (counted, never thrown).
 
 import * as abi from "../guest/abi.generated.js";
 import type { GuestExports } from "../guest/exports.generated.js";
-import { check } from "../guest/errors.js";
+import { check, GuestCallError } from "../guest/errors.js";
+
+/** mm_free of a block the runner owns: a refusal is a runner bug, never guest behaviour (run invalid). */
+function freeOwned(g: GuestExports, pfn: number, order: number): void {
+  const r = g.mm_free(pfn, order);
+  if (r !== abi.OK) throw new GuestCallError("mm_free", r, `runner-owned block pfn ${pfn} order ${order}`);
+}
 
 /** A block the workload holds: 2^order frames from `pfn`. */
 export interface Block { pfn: number; order: number }
@@ -58,16 +65,15 @@ export class VmDriver {
       const b = pool.pop() as Block;
       const n = 1 << b.order;
       if (n <= pages) {
-        check("mm_free", g.mm_free(b.pfn, b.order), `workload block pfn ${b.pfn} order ${b.order}`);
+        freeOwned(g, b.pfn, b.order);
         pages -= n;
         freed += n;
         continue;
       }
       // free only the first `pages` frames of this block: split it into order-0 pages
-      // the runner owns these blocks: a refused free or split is a runner bug, never guest behaviour
-      check("mm_split_page", g.mm_split_page(b.pfn, b.order), `workload block pfn ${b.pfn} order ${b.order}`);
+      check("mm_split_page", g.mm_split_page(b.pfn, b.order));
       for (let i = n - 1; i >= pages; i--) pool.push({ pfn: b.pfn + i, order: 0 });
-      for (let i = 0; i < pages; i++) check("mm_free", g.mm_free(b.pfn + i, 0), `workload page pfn ${b.pfn + i}`);
+      for (let i = 0; i < pages; i++) freeOwned(g, b.pfn + i, 0);
       freed += pages;
       pages = 0;
     }

@@ -1,4 +1,4 @@
-// The bundled CLI (build/cli.mjs, made by `npm run build`, which CI runs before the tests): its
+// The bundled CLI (build/cli.mjs, made by the build that `npm test` runs first): its
 // entry point, exit codes, wasm loading and uPlot inlining only exist in the bundle.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";

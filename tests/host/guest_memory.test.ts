@@ -358,3 +358,48 @@ describe("memory/guest_memory: host state lives in the instance's linear memory"
     mem.validate();
   });
 });
+
+describe("memory/guest_memory: batched per-PFN calls (one host call per balloon request)", () => {
+  /** A scattered PFN list with a repeat, an unbacked frame and a pinned (RAM window) frame. */
+  function pfnsFor(vm: ReturnType<typeof vm16>["vm"]): number[] {
+    return [P, P + 3, P + 1, P + 3, P + 40, vm.guest.ramwinPfn, P + 7];
+  }
+
+  for (const hostPageBytes of [4096, HOST_PAGE_2M] as const) {
+    it(`discardEach equals one discard(pfn, 1) per PFN: RSS, versions, counters and cost (host page ${hostPageBytes} B)`, () => {
+      const a = vm16(hostPageBytes), b = vm16(hostPageBytes);
+      for (const x of [a, b]) { x.vm.touch(P, 16, true); x.vm.touch(P + 40, 1, false); }
+      const pfns = pfnsFor(a.vm);
+      const batched = a.mem.discardEach(pfns);
+      let freed = 0, cost = 0;
+      for (const p of pfns) { const r = b.mem.discard(p, 1); freed += r.freedPages; cost += r.costNs; }
+      expect(batched.freedPages).toBe(freed);
+      expect(batched.costNs).toBe(cost);
+      expect(a.mem.rssBytes).toBe(b.mem.rssBytes);
+      expect(a.mem.stats).toEqual(b.mem.stats);
+      expect(Array.from(a.ver())).toEqual(Array.from(b.ver()));
+      expect(Array.from(a.hs())).toEqual(Array.from(b.hs()));
+      if (hostPageBytes === 4096) expect(freed).toBe(4); // P, P+1, P+3, P+7; not the zero page or the pinned window
+      else expect(freed).toBe(0); // a 4 KiB discard never frees a 2 MiB host page
+      a.mem.validate();
+    });
+  }
+
+  it("trapEach/untrapEach equal per-PFN trap/untrap; an already trapped frame keeps its handler", () => {
+    const { vm, mem, hs } = vm16();
+    const seen: string[] = [];
+    const first = (pfn: number) => { seen.push(`first:${pfn}`); return 0; };
+    const second = (pfn: number) => { seen.push(`second:${pfn}`); return 0; };
+    mem.trap(P + 1, 1, first);
+    mem.trapEach([P, P + 1, P + 2], second);
+    for (const p of [P, P + 1, P + 2]) expect(mem.isTrapped(p)).toBe(true);
+    vm.touch(P, 3, true);
+    expect(seen).toEqual([`second:${P}`, `first:${P + 1}`, `second:${P + 2}`]);
+    mem.trapEach([P, P + 2], second);
+    mem.untrapEach([P, P + 2]);
+    expect(mem.isTrapped(P)).toBe(false);
+    expect(hs()[P] & abi.HS_TRAP).toBe(0);
+    expect(() => mem.trapEach([mem.frames], second)).toThrow(/trap\.range/);
+    mem.validate();
+  });
+});
