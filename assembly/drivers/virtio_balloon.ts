@@ -302,7 +302,12 @@ function balloonSizeWork(id: u32): void {
 /** tell_host: one out-buffer of `numPfns` le32 PFNs, kick, wait for the device to return it. */
 function tellHost(vq: Virtqueue): i32 {
   if (numPfns == 0) return OK;
-  const rc = vqAddOutbuf(vq, pfnsGpa, numPfns * 4, TOKEN_PFNS);
+  return sendPfnArray(vq, numPfns * 4);
+}
+
+/** One request of `bytes` of the PFN array on `vq`, kicked and waited for. */
+function sendPfnArray(vq: Virtqueue, bytes: u32): i32 {
+  const rc = vqAddOutbuf(vq, pfnsGpa, bytes, TOKEN_PFNS);
   if (rc != OK) return rc;
   vqKick(vq);
   vmstatInc(VM_BALLOON_REQUESTS);
@@ -491,9 +496,9 @@ export function balloonListCount(): u32 { return pagesList == 0 ? 0 : listCount(
 // inflate request through the real queue (the device must count it in its *_fails/metrics and go
 // on). Between entries: the size work is not running, so the request array is free to reuse.
 
-/** Sends `pfns` PFNs from the array as one inflate request; E_STATE when no balloon is bound. */
+/** Sends the `numPfns` PFNs of the request array as one inflate request (callers checked the state). */
 function injectInflate(): i32 {
-  if (!bound || inflateVq === null || balloonLocked) return E_STATE;
+  if (inflateVq === null) return E_STATE;
   const rc = tellHost(changetype<Virtqueue>(inflateVq));
   numPfns = 0;
   return rc;
@@ -524,10 +529,6 @@ export function balloonInjectDoubleInflate(num: u32): i32 {
 /** An inflate descriptor whose length (6 bytes) is not a multiple of 4. Returns 1. */
 export function balloonInjectCorruptDescriptor(): i32 {
   if (!bound || inflateVq === null || balloonLocked) return E_STATE;
-  const vq = changetype<Virtqueue>(inflateVq);
-  const rc = vqAddOutbuf(vq, pfnsGpa, 6, TOKEN_PFNS);
-  if (rc != OK) return rc;
-  vqKick(vq);
-  while (vqGetBuf(vq) != NIL) {}
-  return 1;
+  const rc = sendPfnArray(changetype<Virtqueue>(inflateVq), 6);
+  return rc == OK ? 1 : rc;
 }
