@@ -5,6 +5,7 @@
 import * as abi from "./abi.generated.js";
 import { GuestExports, UNSIGNED_RESULT_EXPORTS } from "./exports.generated.js";
 import { check, InvariantError } from "./errors.js";
+import { hostMetaLayout, HOSTMETA_BYTES_PER_FRAME } from "./host_meta.js";
 
 /** What the host provides for the guest's VM exits (assembly/host.ts). */
 export interface GuestImports {
@@ -26,14 +27,8 @@ const WASM_MAX_PAGES = 65536; // wasm32: 4 GiB
 /** Runtime heap, statics, list heads, RAM window (1 MiB) and slack on top of per-frame arrays. */
 const FIXED_OVERHEAD_BYTES = 24 << 20;
 
-/**
- * Bytes of the host-owned per-frame region guest_init reserves (abi.ts LAYOUT_HOSTMETA):
- * HOSTMETA_BITMAPS bitmaps of u32 words, then HOSTMETA_NIBBLE_ARRAYS arrays of 4 bits per frame.
- * 0.75 bytes/frame.
- */
-export function hostMetaBytes(frames: number): number {
-  return abi.HOSTMETA_BITMAPS * Math.ceil(frames / 32) * 4 + abi.HOSTMETA_NIBBLE_ARRAYS * Math.ceil(frames / 2);
-}
+/** Bytes of the host-owned per-frame region guest_init reserves (abi.ts LAYOUT_HOSTMETA; host_meta.ts). */
+export function hostMetaBytes(frames: number): number { return hostMetaLayout(frames).bytes; }
 
 /** Linear memory a guest of `frames` frames needs (guest and host per-frame arrays plus overhead). */
 export function guestLinearBytes(frames: number): number {
@@ -41,7 +36,7 @@ export function guestLinearBytes(frames: number): number {
 }
 
 /** Per-frame bytes of linear memory, guest arrays plus the host region (15 + 1/512 + 0.75). */
-const LINEAR_BYTES_PER_FRAME = abi.BYTES_PER_FRAME + 1 / abi.PAGEBLOCK_NR_PAGES + abi.HOSTMETA_NIBBLE_ARRAYS / 2 + abi.HOSTMETA_BITMAPS / 8;
+const LINEAR_BYTES_PER_FRAME = abi.BYTES_PER_FRAME + 1 / abi.PAGEBLOCK_NR_PAGES + HOSTMETA_BYTES_PER_FRAME;
 
 /** Largest guest (in frames) that fits one wasm32 instance. */
 export const MAX_GUEST_FRAMES = Math.floor((WASM_MAX_PAGES * WASM_PAGE_BYTES - FIXED_OVERHEAD_BYTES - (1 << 20)) / LINEAR_BYTES_PER_FRAME);
@@ -176,11 +171,11 @@ export class Guest {
 
 /** Views over the host region at `ptr` in the order abi.ts lays it out. */
 function hostMetaViews(buf: ArrayBuffer, ptr: number, frames: number): Pick<GuestViews, "hostDirty" | "hostDiscarded" | "hostWp"> {
-  const words = Math.ceil(frames / 32);
+  const l = hostMetaLayout(frames);
   return {
-    hostDirty: new Uint32Array(buf, ptr, words),
-    hostDiscarded: new Uint32Array(buf, ptr + 4 * words, words),
-    hostWp: new Uint8Array(buf, ptr + 8 * words, Math.ceil(frames / 2)),
+    hostDirty: new Uint32Array(buf, ptr + l.dirtyOffset, l.bitmapWords),
+    hostDiscarded: new Uint32Array(buf, ptr + l.discardedOffset, l.bitmapWords),
+    hostWp: new Uint8Array(buf, ptr + l.wpOffset, l.nibbleBytes),
   };
 }
 

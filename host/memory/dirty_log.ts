@@ -6,6 +6,7 @@
 // Re-protection is the caller's job.
 
 import { ConfigError } from "../guest/errors.js";
+import { hostMetaLayout } from "../guest/host_meta.js";
 
 /** CLEAR_BITMAP_SHIFT_DEFAULT = 18: 2^18 frames = 1 GiB chunks at 4 KiB (QEMU migration/ram.c). */
 export const CLEAR_BITMAP_SHIFT_DEFAULT = 18;
@@ -20,14 +21,14 @@ export class DirtyLog {
   active = false;
 
   /**
-   * `words` returns the bitmap's current storage (>= ceil(frames/32) words, all zero at first);
+   * `words` returns the bitmap's current storage (>= hostMetaLayout(frames).bitmapWords words, all zero at first);
    * without it the log keeps its own array (standalone use).
    */
   constructor(readonly frames: number, words?: () => Uint32Array) {
     if (words) {
       this.words = words;
     } else {
-      const own = new Uint32Array(Math.ceil(frames / 32));
+      const own = new Uint32Array(hostMetaLayout(frames).bitmapWords);
       this.words = () => own;
     }
   }

@@ -235,6 +235,7 @@ export class GuestMemory {
     let n = 0;
     for (let f = first; f < end; f++) if ((hs[f] & (HS_BACKED | HS_SWAPPED)) === 0) n++;
     let cost = this.backing ? this.backing.reserve(n * PAGE, this) : 0;
+    const nib = this.src.views.hostWp;
     for (let f = first; f < end; f++) {
       const s = hs[f];
       if (s & (HS_BACKED | HS_SWAPPED)) continue;
@@ -242,7 +243,7 @@ export class GuestMemory {
       hs[f] = (s & ~HS_ZERO) | HS_BACKED;
       st.backedFrames++;
       // KVM maps the rest of a huge host page at 4 KiB while logging: each write must still exit
-      if (f !== pfn && this.dirty.active) this.protectFrame(f, this.dirtyBit);
+      if (f !== pfn && this.dirty.active) this.protectFrame(hs, nib, f, this.dirtyBit);
     }
     if (st.backedFrames > st.peakBackedFrames) st.peakBackedFrames = st.backedFrames;
     cost += this.hostPageFrames === 1 ? this.costs.eptFault4kNs : this.costs.eptFault2mNs;
@@ -454,8 +455,10 @@ export class GuestMemory {
   writeProtect(pfn: number, count: number, reason: string): number {
     this.checkRange("writeProtect", pfn, count);
     const bit = this.wp.bitOf(reason);
+    const v = this.src.views;
+    const hs = v.hstate, nib = v.hostWp;
     let n = 0;
-    for (let f = pfn; f < pfn + count; f++) n += this.protectFrame(f, bit);
+    for (let f = pfn; f < pfn + count; f++) n += this.protectFrame(hs, nib, f, bit);
     return n * this.costs.wpProtectPageNs;
   }
 
@@ -463,10 +466,11 @@ export class GuestMemory {
   unprotect(pfn: number, count: number, reason: string): void {
     this.checkRange("unprotect", pfn, count);
     const bit = this.wp.bitOf(reason);
-    const hs = this.src.views.hstate;
+    const v = this.src.views;
+    const hs = v.hstate, nib = v.hostWp;
     const wp = this.wp;
     for (let f = pfn; f < pfn + count; f++) {
-      if (wp.remove(f, bit) === 0) hs[f] &= ~HS_WP;
+      if (wp.remove(f, bit, nib) === 0) hs[f] &= ~HS_WP;
     }
   }
 
@@ -476,10 +480,12 @@ export class GuestMemory {
     return (this.wp.get(pfn) & this.wp.bitOf(reason)) !== 0;
   }
 
-  /** Sets `bit` on `f`; returns 1 if a present (backed) mapping had to be protected. */
-  private protectFrame(f: number, bit: number): number {
-    this.wp.add(f, bit);
-    const hs = this.src.views.hstate;
+  /**
+   * Sets `bit` on `f`; returns 1 if a present (backed) mapping had to be protected. `hs`/`nib` are
+   * this.src.views' hstate/hostWp, fetched once by the caller's loop (the getter is per call).
+   */
+  private protectFrame(hs: Uint8Array, nib: Uint8Array, f: number, bit: number): number {
+    this.wp.add(f, bit, nib);
     hs[f] |= HS_WP;
     return hs[f] & HS_BACKED ? 1 : 0;
   }
@@ -495,9 +501,10 @@ export class GuestMemory {
   startDirtyLog(opts: { clearBitmapShift?: number } = {}): number {
     if (this.dirty.active) throw new ConfigError("dirtyLog", "active", "dirty logging stopped before startDirtyLog()");
     this.dirty.start(opts.clearBitmapShift ?? CLEAR_BITMAP_SHIFT_DEFAULT);
-    const hs = this.src.views.hstate;
+    const v = this.src.views;
+    const hs = v.hstate, nib = v.hostWp;
     let n = 0;
-    for (let f = 0; f < this.frames; f++) if (hs[f] & (HS_BACKED | HS_SWAPPED)) n += this.protectFrame(f, this.dirtyBit);
+    for (let f = 0; f < this.frames; f++) if (hs[f] & (HS_BACKED | HS_SWAPPED)) n += this.protectFrame(hs, nib, f, this.dirtyBit);
     return n * this.costs.wpProtectPageNs;
   }
 
@@ -511,8 +518,10 @@ export class GuestMemory {
   clearDirtyLog(chunk: number): DirtyClearResult {
     if (!this.dirty.active) throw new ConfigError("dirtyLog", "stopped", "dirty logging started before clearDirtyLog()");
     const [first, end] = this.dirty.chunkRange(chunk);
+    const v = this.src.views;
+    const hs = v.hstate, nib = v.hostWp;
     let reprotected = 0;
-    const n = this.dirty.clearRange(first, end, (pfn) => { reprotected += this.protectFrame(pfn, this.dirtyBit); });
+    const n = this.dirty.clearRange(first, end, (pfn) => { reprotected += this.protectFrame(hs, nib, pfn, this.dirtyBit); });
     this.stats.dirtyLogClearedPages += n;
     return { clearedPages: n, costNs: reprotected * this.costs.wpProtectPageNs };
   }
@@ -588,13 +597,14 @@ export class GuestMemory {
   /** Checks the invariants listed on the class; throws InvariantError on the first violation. */
   validate(): void {
     const hs = this.src.views.hstate;
+    const nib = this.src.views.hostWp;
     const wp = this.wp;
     let backed = 0, zero = 0, swapped = 0;
     for (let f = 0; f < this.frames; f++) {
       const s = hs[f];
       const kinds = (s & HS_BACKED ? 1 : 0) + (s & HS_ZERO ? 1 : 0) + (s & HS_SWAPPED ? 1 : 0);
       if (kinds > 1) throw new InvariantError(`pfn:0x${f.toString(16)}: hstate 0x${s.toString(16)} has more than one backing kind`);
-      const reasons = wp.get(f);
+      const reasons = wp.get(f, nib);
       if (((s & HS_WP) !== 0) !== (reasons !== 0)) throw new InvariantError(`pfn:0x${f.toString(16)}: HS_WP disagrees with reasons 0x${reasons.toString(16)}`);
       if (reasons >= 1 << wp.registered.length) throw new InvariantError(`pfn:0x${f.toString(16)}: reasons 0x${reasons.toString(16)} include an unregistered one`);
       const id = s >>> HS_TRAP_ID_SHIFT;

@@ -5,6 +5,7 @@
 
 import * as abi from "../guest/abi.generated.js";
 import { ConfigError } from "../guest/errors.js";
+import { hostMetaLayout } from "../guest/host_meta.js";
 
 /** Built-in reason used by dirty logging (KVM memslot write protection). */
 export const WP_DIRTY_LOG = "dirty-log";
@@ -17,43 +18,41 @@ export const MAX_WP_REASONS = abi.WP_REASON_BITS;
 /** Told about the first write to a frame its reason protected (inside the guest's fault). */
 export type WpWriteListener = (pfn: number) => void;
 
-/** Bytes of nibble storage for `frames` frames. */
-export function wpStoreBytes(frames: number): number { return Math.ceil(frames / 2); }
-
 export class WriteProtectReasons {
   private readonly store: () => Uint8Array;
   private readonly names: string[] = [];
   private readonly listeners: (WpWriteListener | undefined)[] = [];
 
   /**
-   * `store` returns the current nibble array (wpStoreBytes(frames) bytes, all zero at first): for
-   * a VM a view over the host region of its linear memory. Without it the reasons keep their own.
+   * `store` returns the current nibble array (hostMetaLayout(frames).nibbleBytes bytes, all zero
+   * at first): for a VM a view over the host region of its linear memory (Guest.views.hostWp).
+   * Without it the reasons keep their own.
    */
   constructor(frames: number, store?: () => Uint8Array) {
     if (store) {
       this.store = store;
     } else {
-      const own = new Uint8Array(wpStoreBytes(frames));
+      const own = new Uint8Array(hostMetaLayout(frames).nibbleBytes);
       this.store = () => own;
     }
   }
 
-  /** Reason nibbles, two frames per byte (pfn's at bit 4 * (pfn & 1) of byte pfn >> 1); host-owned. */
-  get nibbles(): Uint8Array { return this.store(); }
+  // Nibbles: two frames per byte, pfn's at bit 4 * (pfn & 1) of byte pfn >> 1 (abi.ts LAYOUT_HOSTMETA wp).
+  // Loops over many frames pass `a`, the store fetched once (for a VM it goes through the
+  // Guest.views getter); it must be the array `store` returns now.
 
   /** Reason bits of `pfn`. */
-  get(pfn: number): number {
-    return (this.store()[pfn >>> 1] >>> ((pfn & 1) << 2)) & 0xf;
+  get(pfn: number, a: Uint8Array = this.store()): number {
+    return (a[pfn >>> 1] >>> ((pfn & 1) << 2)) & 0xf;
   }
 
   /** Adds reason bits `bits` to `pfn`. */
-  add(pfn: number, bits: number): void {
-    this.store()[pfn >>> 1] |= bits << ((pfn & 1) << 2);
+  add(pfn: number, bits: number, a: Uint8Array = this.store()): void {
+    a[pfn >>> 1] |= bits << ((pfn & 1) << 2);
   }
 
   /** Drops reason bits `bits` from `pfn`; returns the bits left. */
-  remove(pfn: number, bits: number): number {
-    const a = this.store();
+  remove(pfn: number, bits: number, a: Uint8Array = this.store()): number {
     const sh = (pfn & 1) << 2;
     const v = a[pfn >>> 1] & ~(bits << sh);
     a[pfn >>> 1] = v;
@@ -61,8 +60,7 @@ export class WriteProtectReasons {
   }
 
   /** Drops every reason of `pfn`; returns the bits it had. */
-  take(pfn: number): number {
-    const a = this.store();
+  take(pfn: number, a: Uint8Array = this.store()): number {
     const sh = (pfn & 1) << 2;
     const v = a[pfn >>> 1];
     a[pfn >>> 1] = v & ~(0xf << sh);
