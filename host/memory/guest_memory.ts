@@ -309,12 +309,7 @@ export class GuestMemory {
       a = Math.max(a, p1);
     }
     if (a < end) this.discardFrames(a, end);
-    const freed = backed0 - st.backedFrames;
-    st.discardCalls++;
-    st.discardedBytes += freed * PAGE;
-    const c = this.costs;
-    const costNs = c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : (freed / hpf) * c.madvise2mNs);
-    return { freedPages: freed, swapFreedPages: swapped0 - st.swappedFrames, costNs };
+    return this.discardDone(1, backed0, swapped0);
   }
 
   /**
@@ -331,11 +326,18 @@ export class GuestMemory {
       this.checkRange("discard", p, 1);
       if (hpf === 1 && !this.isPinned(p)) this.discardFrames(p, p + 1); // larger host pages: nothing whole inside
     }
+    return this.discardDone(pfns.length, backed0, swapped0);
+  }
+
+  /** Accounting and cost of `calls` madvise(MADV_DONTNEED) calls that freed what backedFrames lost. */
+  private discardDone(calls: number, backed0: number, swapped0: number): DiscardResult {
+    const st = this.stats;
+    const hpf = this.hostPageFrames;
     const freed = backed0 - st.backedFrames;
-    st.discardCalls += pfns.length;
+    st.discardCalls += calls;
     st.discardedBytes += freed * PAGE;
     const c = this.costs;
-    const costNs = pfns.length * c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : 0);
+    const costNs = calls * c.madviseCallNs + (hpf === 1 ? freed * c.madvisePerPageNs : (freed / hpf) * c.madvise2mNs);
     return { freedPages: freed, swapFreedPages: swapped0 - st.swappedFrames, costNs };
   }
 
