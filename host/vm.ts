@@ -45,13 +45,15 @@ export interface ResolvedVmConfig {
 
 const NAME_RE = /^[a-z][a-z0-9_-]*$/;
 /** guest_init refuses fewer than 1024 frames (assembly/index.ts): the RAM window and one max-order block. */
-const MIN_GUEST_BYTES = 1024 * abi.PAGE_SIZE;
+export const MIN_GUEST_BYTES = 1024 * abi.PAGE_SIZE;
 /**
  * Largest guest: what one wasm32 memory holds (MAX_GUEST_FRAMES), and what the guest's runtime
  * can allocate as one block: AssemblyScript's TLSF refuses blocks >= 1 GiB (BLOCK_MAXSIZE) and
  * the versions array takes 4 bytes per frame, so frames < 2^28 (1 TiB of guest RAM).
  */
 export const MAX_VM_FRAMES = Math.min(MAX_GUEST_FRAMES, Math.floor(((1 << 30) - 64) / 4));
+/** Largest guest RAM in bytes: MAX_VM_FRAMES rounded down to whole 2 MiB pages (either host page size divides it). */
+export const MAX_VM_BYTES = Math.floor(MAX_VM_FRAMES / 512) * 512 * abi.PAGE_SIZE;
 
 /** Validates `cfg` (ConfigError names the field, value and expectation). */
 export function resolveVmConfig(cfg: VmConfig, defaultSeed: number): ResolvedVmConfig {
@@ -70,8 +72,7 @@ export function resolveVmConfig(cfg: VmConfig, defaultSeed: number): ResolvedVmC
     throw new ConfigError("memBytes", mem, `a multiple of the host page size (${hostPageBytes} bytes)`);
   }
   if (mem < MIN_GUEST_BYTES) throw new ConfigError("memBytes", mem, `>= ${MIN_GUEST_BYTES} bytes (4 MiB)`);
-  const maxBytes = Math.floor(MAX_VM_FRAMES / 512) * 512 * abi.PAGE_SIZE;
-  if (mem > maxBytes) throw new ConfigError("memBytes", mem, `<= ${maxBytes} bytes (what one wasm32 guest instance can describe)`);
+  if (mem > MAX_VM_BYTES) throw new ConfigError("memBytes", mem, `<= ${MAX_VM_BYTES} bytes (what one wasm32 guest instance can describe)`);
   const frames = mem / abi.PAGE_SIZE;
   const nrCpus = cfg.nrCpus ?? 1;
   if (!Number.isInteger(nrCpus) || nrCpus < 1 || nrCpus > 1024) throw new ConfigError("nrCpus", nrCpus, "an integer in [1, 1024]");

@@ -8,13 +8,13 @@ import type { Engine, RunResult, RunSummary } from "../scenario/engine.js";
 import { column, NotSupportedError } from "../scenario/engine.js";
 import { parseScenario } from "../scenario/load.js";
 import { ScenarioError, ScenarioIssue } from "../scenario/errors.js";
-import { parseDemandTrace } from "../scenario/replay.js";
+import { replayTrace } from "../scenario/replay.js";
 import { ConfigError } from "../guest/errors.js";
 import { AS_WRITTEN, referencedFiles, resolveScenario, ResolvedScenario } from "../scenario/resolve.js";
 import type { Scenario } from "../scenario/schema.js";
 import { compareRuns, formatTable, ModeRun } from "../report/compare.js";
 import { renderReport } from "../report/html.js";
-import { AlignOptions, compareTrace, formatTraceComparison, MeasuredTrace, parseMeasuredTrace, TraceComparison } from "../report/trace.js";
+import { AlignOptions, alignmentCandidates, compareTrace, formatTraceComparison, MeasuredTrace, parseMeasuredTrace, TraceComparison } from "../report/trace.js";
 import { json, prepareOutDir, readReferencedFiles, readText, readUplotAssets, seriesToCsv, sha256, writeAtomic } from "./files.js";
 import { type CliIo, UsageError } from "./io.js";
 import { startProgress } from "./progress.js";
@@ -43,7 +43,7 @@ function checkReplayFiles(path: string, s: Scenario, files: Record<string, strin
   (s.timeline ?? []).forEach((a, i) => {
     if (a.do !== "replay") return;
     try {
-      parseDemandTrace(files[a.file], a.file, a.timeColumn, a.bytesColumn, a.scale);
+      replayTrace(files, a); // cached: the runs read the same parse (files is shared by every mode)
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       issues.push({ path: `timeline[${i}].file`, value: a.file, expected: `a demand CSV (t_s and bytes columns); ${e.message}` });
@@ -84,16 +84,17 @@ export function prepareTrace(t: TraceOptions, loaded: LoadedScenario): TraceOpti
   const phase = t.align ?? "free";
   const actions = (s.timeline ?? []).filter((a) => t.vm === undefined || a.vm === undefined || a.vm === t.vm);
   const labels = actions.flatMap((a) => (a.label !== undefined ? [a.label] : []));
-  const at = labels.indexOf(phase);
-  if (at < 0) {
+  // the same candidates compareTrace tries after the run (the timeline is the run's order per VM)
+  const candidates = alignmentCandidates(actions, phase).map((a) => a.label);
+  if (candidates.length === 0) {
     throw new ScenarioError(loaded.path, [{ path: "--align", value: phase,
       expected: `a label of a timeline action${t.vm ? ` of VM ${t.vm}` : ""}: ${[...new Set(labels)].join(", ") || "(the timeline has no labels)"}` }]);
   }
-  // compareTrace finds the phase in the trace, or a later labelled phase it can count back from
   const traced = new Set(measured.phase ?? []);
-  if (!labels.slice(at).some((l) => traced.has(l))) {
+  if (!candidates.some((l) => traced.has(l))) {
+    const later = [...new Set(candidates.slice(1))].filter((l) => l !== phase);
     throw new ScenarioError(t.file, [{ path: "phase", value: phase,
-      expected: `a trace with phase "${phase}" or a later one of the scenario (${labels.slice(at + 1).join(", ") || "none"}); it has: ${[...traced].join(", ") || "no phase column"}` }]);
+      expected: `a trace with phase "${phase}" or a later one of the scenario (${later.join(", ") || "none"}); it has: ${[...traced].join(", ") || "no phase column"}` }]);
   }
   return { ...t, measured };
 }

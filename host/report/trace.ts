@@ -93,19 +93,24 @@ function phaseStart(m: MeasuredTrace, phase: string): number | null {
 }
 
 /**
- * Where the aligned event is in the trace. A phase too short to be sampled (the free takes 10 ms,
- * rows are 100 ms apart) is placed at the start of the next labelled phase that the trace has,
- * minus the simulated time between the two labels.
+ * The labelled events a trace can be aligned on for `phase`, best first: the first event labelled
+ * `phase`, then every labelled event after it. A phase too short to be sampled (the free takes
+ * 10 ms, rows are 100 ms apart) is placed back from the first of the later ones the trace has.
+ * `events` are in run order (the run's events; before a run, the timeline). Empty when no event
+ * is labelled `phase`. compareTrace aligns with it and the CLI checks --align against it up front.
  */
+export function alignmentCandidates<E extends { label?: string }>(events: readonly E[], phase: string): (E & { label: string })[] {
+  const at = events.findIndex((e) => e.label === phase);
+  if (at < 0) return [];
+  return events.slice(at).filter((e): e is E & { label: string } => e.label !== undefined && e.label !== "");
+}
+
+/** Where the aligned event is in the trace (alignmentCandidates: the phase, or a later one minus the simulated time between). */
 function measuredEvent(m: MeasuredTrace, sim: SimTrace, phase: string): number {
-  const direct = phaseStart(m, phase);
-  if (direct !== null) return direct;
-  const simE = sim.events.find((e) => e.label === phase);
-  if (simE) {
-    for (const later of sim.events.filter((e) => e.t_s >= simE.t_s && e.label && e.label !== phase)) {
-      const t = phaseStart(m, later.label as string);
-      if (t !== null) return t - (later.t_s - simE.t_s);
-    }
+  const candidates = alignmentCandidates(sim.events, phase);
+  for (const e of candidates) {
+    const t = phaseStart(m, e.label);
+    if (t !== null) return t - (e.t_s - candidates[0].t_s);
   }
   throw new Error(`trace has no phase "${phase}" (phases: ${[...new Set(m.phase ?? [])].join(", ") || "none"})`);
 }

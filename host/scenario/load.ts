@@ -13,7 +13,7 @@ import { DEFAULTS } from "./defaults.js";
 import { ConfigError } from "../guest/errors.js";
 import { PAGE_SIZE } from "../guest/abi.generated.js";
 import { HOST_PAGE_2M, HOST_PAGE_4K } from "../memory/guest_memory.js";
-import { MAX_VM_FRAMES, resolveVmConfig } from "../vm.js";
+import { MAX_VM_BYTES, MIN_GUEST_BYTES, resolveVmConfig } from "../vm.js";
 import { withCostOverrides } from "../cost-model.js";
 
 /** Parses and validates scenario text. `file` names it in errors and picks JSON for `*.json`. */
@@ -138,20 +138,20 @@ function allowedKeys(path: readonly PropertyKey[], doc: unknown): string[] {
 
 // ---- rules beyond the schema ---------------------------------------------------------------
 
-/** guest_init refuses fewer than 1024 frames (assembly/index.ts; host/vm.ts checks the same). */
-const MIN_GUEST_BYTES = 1024 * PAGE_SIZE;
-/** Largest guest, as host/vm.ts: MAX_VM_FRAMES rounded down to whole 2 MiB pages. */
-const MAX_VM_BYTES = Math.floor(MAX_VM_FRAMES / 512) * 512 * PAGE_SIZE;
-
 /** Bytes for a message, exact: "1GiB", or "4097 bytes" where a unit would round. */
 function exactBytes(b: number): string {
   const f = formatBytes(b);
   return f.includes(".") ? `${b} bytes` : f;
 }
 
-// The engine's own limits (host/vm.ts resolveVmConfig, host/host.ts, host/cost-model.ts) are
-// repeated here so a scenario breaking them fails at load with exit 2 and a field path, not as an
-// engine ConfigError naming `memBytes` after the output directory was started.
+// The engine's own limits (host/vm.ts resolveVmConfig and its MIN_GUEST_BYTES / MAX_VM_BYTES,
+// host/host.ts, host/cost-model.ts) checked at load so a scenario breaking them fails with exit 2
+// and the scenario's field path and units, not as an engine ConfigError naming `memBytes` after
+// the output directory was started. The memory/movable checks word resolveVmConfig's own rules
+// in scenario terms; resolveVmConfig then runs as the backstop for anything else it refuses.
+/** resolveVmConfig's fields under their scenario names, so a backstop issue names the scenario's field. */
+const ENGINE_FIELDS: Readonly<Record<string, string>> = { memBytes: "memory", movableBytes: "movable", nrCpus: "vcpus" };
+
 function checkEngineLimits(s: Scenario, issues: ScenarioIssue[]): void {
   if (s.host.ram <= 0) issues.push({ path: "host.ram", value: exactBytes(s.host.ram), expected: "a positive size (host RAM for the VMs)" });
   const hostPage = (s.host.hostPageSize ?? DEFAULTS.hostPageSize) === "2MiB" ? HOST_PAGE_2M : HOST_PAGE_4K;
@@ -181,7 +181,8 @@ function checkEngineLimits(s: Scenario, issues: ScenarioIssue[]): void {
         hostPageBytes: hostPage }, s.seed);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      issues.push({ path: `${at} (engine field ${e.field})`, value: e.value, expected: e.expected });
+      const field = ENGINE_FIELDS[e.field];
+      issues.push({ path: field ? `${at}.${field}` : `${at} (engine field ${e.field})`, value: e.value, expected: e.expected });
     }
   });
   try {

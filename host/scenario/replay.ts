@@ -27,3 +27,30 @@ export function parseDemandTrace(text: string, file: string, timeColumn = "t_s",
   });
   return out;
 }
+
+/** What a `replay` action says about its CSV (schema.ts). */
+export interface ReplaySource { file: string; timeColumn?: string; bytesColumn?: string; scale?: number }
+
+/**
+ * Parsed traces per files record (one scenario load, shared by every mode run from it) and per
+ * file and column choice, with the text they came from: the CLI's check at load, the progress
+ * estimate and the replay itself parse each CSV once between them.
+ */
+const parsedTraces = new WeakMap<Readonly<Record<string, string>>, Map<string, { text: string; trace: DemandTrace }>>();
+
+/**
+ * The demand trace of replay action `a` from `files` (path as written → text), parsed once per
+ * files record; undefined when `files` lacks it. A malformed CSV throws ConfigError every time.
+ */
+export function replayTrace(files: Readonly<Record<string, string>>, a: ReplaySource): Readonly<DemandTrace> | undefined {
+  const text = files[a.file];
+  if (text === undefined) return undefined;
+  let byKey = parsedTraces.get(files);
+  if (!byKey) parsedTraces.set(files, (byKey = new Map()));
+  const key = JSON.stringify([a.file, a.timeColumn ?? "t_s", a.bytesColumn ?? "bytes", a.scale ?? 1]);
+  const hit = byKey.get(key);
+  if (hit && hit.text === text) return hit.trace; // same text: a caller may have replaced the file
+  const trace = parseDemandTrace(text, a.file, a.timeColumn, a.bytesColumn, a.scale);
+  byKey.set(key, { text, trace });
+  return trace;
+}

@@ -6,7 +6,7 @@
 
 import { DEFAULTS } from "./defaults.js";
 import { ScenarioError } from "./errors.js";
-import { planGuestFiles } from "./guest_files.js";
+import { GuestFiles, planGuestFiles } from "./guest_files.js";
 import { Action, Balloon, BUILTIN_MODES, BuiltinMode, CustomMode, Policies, Scenario, Vm } from "./schema.js";
 
 /** Runs the scenario exactly as written (no mode transformation). */
@@ -57,6 +57,8 @@ export interface ResolvedScenario {
   mode: ResolvedMode;
   /** Per VM name, its actions in file order (an action without `vm` appears in every script). */
   scripts: Record<string, ScriptStep[]>;
+  /** Per VM name, the guest files its script's file steps and builds use (planned once, here). */
+  guestFiles: Record<string, GuestFiles>;
   /** Files the timeline names (replay CSVs), by the path as written; filled in by the caller. */
   files: Record<string, string>;
 }
@@ -96,7 +98,12 @@ export function resolveScenario(s: Scenario, mode: string, file: string, flag = 
     }
   });
   // the guest's file table is fixed: a script that needs more files is refused here
-  const issues = Object.entries(scripts).flatMap(([vm, steps]) => planGuestFiles(vm, steps).issues);
+  const guestFiles: Record<string, GuestFiles> = {};
+  const issues = Object.entries(scripts).flatMap(([vm, steps]) => {
+    const plan = planGuestFiles(vm, steps);
+    guestFiles[vm] = plan.ids;
+    return plan.issues;
+  });
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return {
     name: s.name ?? "scenario",
@@ -113,6 +120,7 @@ export function resolveScenario(s: Scenario, mode: string, file: string, flag = 
     costModel: { ...(s.costModel ?? {}) },
     mode: { name: mode, base },
     scripts,
+    guestFiles,
     files: {},
   };
 }

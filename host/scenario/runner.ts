@@ -13,12 +13,12 @@ import type { Vm } from "../vm.js";
 import { addBalloon, Balloon, BalloonOptions, reportingBootParams } from "../virtio/balloon/index.js";
 import { ANON_STEPS, planBuild } from "./build_workload.js";
 import { Engine, HOST_COLUMNS, NotSupportedError, RunEvent, RunOptions, RunResult, VM_COLUMNS, VmSummary } from "./engine.js";
-import { parseDemandTrace } from "./replay.js";
+import { replayTrace } from "./replay.js";
 import type { ResolvedScenario, ScriptStep } from "./resolve.js";
 import type { Action } from "./schema.js";
 import { LATER_MODES } from "./schema.js";
 import { Block, VmDriver } from "./vm_driver.js";
-import { fileOf, GuestFiles, planGuestFiles } from "./guest_files.js";
+import { fileOf, GuestFiles } from "./guest_files.js";
 import { DEFAULTS } from "./defaults.js";
 import { autoBalloonTarget } from "./auto_balloon.js";
 
@@ -88,10 +88,8 @@ interface VmState {
   steps: ScriptStep[];
   workloadNs: number;
   done: boolean;
-  /** A `guest-panic` crash: the script ended there and the guest's vCPU stopped. */
-  panicked: boolean;
-  /** Pages the fragmenter kept (owned by FRAGMENT_PID until `anon.free` of everything). */
-  fragmentKeptPages: number;
+  /** The fragmenter kept pages (owned by FRAGMENT_PID until `anon.free` of everything). */
+  fragmentKept: boolean;
   /** `crash` actions injected (misbehaviours sent, panics). */
   crashes: number;
 }
@@ -125,8 +123,8 @@ class ScenarioRun {
         balloon = addBalloon(vm, opts, { metrics: this.host.metrics });
       }
       const steps = s.scripts[v.name] ?? [];
-      this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), files: planGuestFiles(v.name, steps).ids,
-        dirtySince: new Map(), flusherArmed: false, anon: [], kernel: [], steps, workloadNs: 0, done: false, panicked: false, fragmentKeptPages: 0, crashes: 0 });
+      this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), files: s.guestFiles[v.name],
+        dirtySince: new Map(), flusherArmed: false, anon: [], kernel: [], steps, workloadNs: 0, done: false, fragmentKept: false, crashes: 0 });
     }
     this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
     // columns of mechanisms the host does not have (yet) read as 0
@@ -209,7 +207,7 @@ class ScenarioRun {
   /** Schedules step `i` of a VM's script (not before its `at`). */
   private next(st: VmState, i: number): void {
     const sim = this.host.sim;
-    if (st.panicked) return;
+    if (st.vm.isHalted) return; // a `guest-panic` crash ended the script
     if (i >= st.steps.length) {
       if (!st.done) { st.done = true; this.running--; }
       return;
@@ -222,7 +220,7 @@ class ScenarioRun {
   private guest(st: VmState, label: string, fn: (g: GuestExports) => void, then?: () => void, countWork = true, atNs = this.host.sim.now): void {
     const sim = this.host.sim;
     const run = (): void => {
-      if (st.panicked) return;
+      if (st.vm.isHalted) return;
       if (st.vm.busyUntilNs > sim.now) { sim.schedule(st.vm.busyUntilNs, run, label); return; }
       const ns = st.vm.enter(label, fn);
       if (countWork) st.workloadNs += ns;
@@ -238,7 +236,7 @@ class ScenarioRun {
     st.flusherArmed = true;
     const sim = this.host.sim;
     const tick = (): void => {
-      if (this.stopped || st.panicked) { st.flusherArmed = false; return; }
+      if (this.stopped || st.vm.isHalted) { st.flusherArmed = false; return; }
       this.guest(st, "flusher", (g) => {
         for (const [f, since] of st.dirtySince) {
           if (sim.now - since < DIRTY_EXPIRE_NS) continue;
@@ -283,7 +281,7 @@ class ScenarioRun {
         this.guest(st, a.do, (g) => {
           d.free(g, st.anon, a.size ?? Infinity);
           // "all anonymous memory" includes what the fragmenter kept: its process exits
-          if (a.size === undefined && st.fragmentKeptPages > 0) { g.wl_process_exit(FRAGMENT_PID); st.fragmentKeptPages = 0; }
+          if (a.size === undefined && st.fragmentKept) { g.wl_process_exit(FRAGMENT_PID); st.fragmentKept = false; }
         }, cont);
         return;
       case "fragment":
@@ -420,7 +418,7 @@ class ScenarioRun {
     const pages = Math.ceil(a.size / abi.PAGE_SIZE);
     this.guest(st, "fragment", (g) => {
       const kept = g.wl_fragment(FRAGMENT_PID, pages, keepEvery, seed, false);
-      if (kept > 0) st.fragmentKeptPages += kept;
+      if (kept > 0) st.fragmentKept = true;
     }, cont);
   }
 
@@ -434,7 +432,6 @@ class ScenarioRun {
       // pvpanic: the vCPU stops for good; memory stays; the rest of this VM's script never runs
       st.crashes++;
       st.skipped += st.steps.length - i - 1;
-      st.panicked = true;
       st.vm.halt();
       if (!st.done) { st.done = true; this.running--; }
       return;
@@ -463,9 +460,8 @@ class ScenarioRun {
 
   private replay(st: VmState, a: Extract<Action, { do: "replay" }>, done: () => void): void {
     const sim = this.host.sim;
-    const text = this.s.files[a.file];
-    if (text === undefined) throw new NotSupportedError(`replay file ${a.file} was not provided to the engine`);
-    const trace = parseDemandTrace(text, a.file, a.timeColumn, a.bytesColumn, a.scale);
+    const trace = replayTrace(this.s.files, a);
+    if (trace === undefined) throw new NotSupportedError(`replay file ${a.file} was not provided to the engine`);
     const d = st.driver;
     const blocks: Block[] = [];
     const t0 = sim.now;
@@ -512,7 +508,7 @@ class ScenarioRun {
         free_huge_bytes: freeHugeBytes(st.vm.guest.exports),
         // injected misbehaviour and how the device counted it
         crashes: st.crashes,
-        guest_panicked: st.panicked ? 1 : 0,
+        guest_panicked: st.vm.isHalted ? 1 : 0,
         balloon_fails: b ? BALLOON_FAIL_METRICS.reduce((sum, m) => sum + b.device.metric(m), 0) : 0,
         balloon_inflate_twice_pfns: b ? b.device.metric("inflate_twice_pfns") : 0,
         balloon_inflated_touches: b ? b.device.metric("inflated_touch_count") : 0,
@@ -573,10 +569,8 @@ export function estimateEndNs(s: ResolvedScenario): number {
 }
 
 function replayLengthNs(s: ResolvedScenario, a: Extract<Action, { do: "replay" }>): number {
-  const text = s.files[a.file];
-  if (text === undefined) return 0;
   try {
-    const tS = parseDemandTrace(text, a.file, a.timeColumn, a.bytesColumn, a.scale).tS;
+    const tS = replayTrace(s.files, a)?.tS ?? [];
     return tS.length ? tS[tS.length - 1] * 1e9 : 0;
   } catch {
     return 0; // the run itself reports the bad file

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareTrace, interpolate, parseMeasuredTrace, MeasuredTrace, SimTrace } from "../../host/report/trace.js";
+import { alignmentCandidates, compareTrace, interpolate, parseMeasuredTrace, MeasuredTrace, SimTrace } from "../../host/report/trace.js";
 import { column } from "../../host/scenario/engine.js";
 import { parseScenario } from "../../host/scenario/load.js";
 import { resolveScenario } from "../../host/scenario/resolve.js";
@@ -69,6 +69,12 @@ describe("trace overlay", () => {
     m.phase = (m.phase ?? []).map((p) => (p === "free" ? "hold" : p)); // no "free" rows at all
     const c = compareTrace(m, simSide());
     expect(c.measuredEventS).toBeCloseTo(20.25, 9); // post_free starts midway 20..20.5, minus 0 s sim gap
+  });
+
+  it("alignment candidates: the phase's first event, then the labelled events after it, in run order", () => {
+    const ev = [{ label: "post_free" }, { label: "free", t_s: 1 }, {}, { label: "" }, { label: "post_free", t_s: 2 }, { label: "free" }];
+    expect(alignmentCandidates(ev, "free").map((e) => e.label)).toEqual(["free", "post_free", "free"]);
+    expect(alignmentCandidates(ev, "nope")).toEqual([]);
   });
 
   it("errors name a missing label on either side", () => {
