@@ -28,7 +28,7 @@ import {
 } from "./zone";
 import { mtMergeable, changePageblockRange, movePageblock } from "./pageblock";
 import { listHead } from "../lib/list";
-import { setupPerZoneWmarks, wmarkPages, zoneWatermarkOkFlags, zoneWatermarkUnusableFree, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
+import { setupPerZoneWmarks, wmarkPages, wmarkRaw, watermarkBoost, zoneWatermarkOkFlags, zoneWatermarkUnusableFree, testClearBoosted, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_HIGHATOMIC } from "./watermark";
 import { freeBlockToBuddy, rmqueue, rmqueueSmallest, resetRmqueueMode, delPageFromFreeList, moveToFreeList } from "./buddy";
 import { initPcp, pcpAlloc, pcpFree, pcpAllowedOrder, zonePcpUpdate, drainPcp } from "./pcp";
 
@@ -327,7 +327,12 @@ function getPageFromFreelist(order: u32, mt: u32, highest: u32, markId: u32, all
     if (order == 0 && allocFlags == 0) {
       // zone_watermark_fast's order-0 shortcut (the free highatomic reserve is not usable here)
       if (zoneFreePages(z) <= mark + zoneWatermarkUnusableFree(z, 0, 0)) continue;
-    } else if (!zoneWatermarkOkFlags(z, order, mark, allocFlags)) continue;
+    } else if (!zoneWatermarkOkFlags(z, order, mark, allocFlags)) {
+      // zone_watermark_fast: __GFP_HIGH order-0 requests ignore the boost at MIN (the boost is
+      // there to wake kswapd early, not to fail requests that may use the reserve)
+      if (order != 0 || (allocFlags & ALLOC_MIN_RESERVE) == 0 || markId != WMARK_MIN
+          || watermarkBoost(z) == 0 || !zoneWatermarkOkFlags(z, 0, wmarkRaw(z, WMARK_MIN), allocFlags)) continue;
+    }
     const pfn = rmqueueZone(z, order, mt, allocFlags);
     if (pfn == NIL) continue;
     // A fragmenting fallback boosted the watermark: let kswapd reclaim ahead of demand.

@@ -358,6 +358,27 @@ describe.each(ALLOCATORS)("buddy conformance (%s)", (_name, make) => {
     ok(a);
   });
 
+  it("watermark boost: a fragmenting fallback boosts the marks; atomic order-0 requests ignore the boost at MIN", () => {
+    const a = make({ mib: 64 });
+    const held = exhaust(a).sort((x, y) => x - y);
+    // free every other held page from the top: free memory above LOW again, but only in order-0
+    // blocks inside movable pageblocks (nothing to claim whole)
+    const low = a.zoneInfo(Z0, abi.ZI_WMARK_LOW);
+    for (let i = held.length - 1; i > 0 && a.zoneInfo(Z0, abi.ZI_FREE) < low + 600; i -= 2) { a.free(held[i], 0); a.drain(); }
+    expect(a.zoneInfo(Z0, abi.ZI_WMARK_BOOST)).toBe(0);
+    // an unmovable request finds no unmovable block: it steals from a movable pageblock and boosts
+    expect(a.alloc(0, abi.GFP_KERNEL)).not.toBe(NIL);
+    const boost = a.zoneInfo(Z0, abi.ZI_WMARK_BOOST);
+    expect(boost).toBeGreaterThan(0);
+    const min = a.zoneInfo(Z0, abi.ZI_WMARK_MIN);
+    const atomicFloor = min - Math.floor(min / 2) - Math.floor((min - Math.floor(min / 2)) / 4); // ALLOC_MIN_RESERVE + NON_BLOCK
+    exhaust(a, abi.GFP_ATOMIC);
+    expect(a.zoneInfo(Z0, abi.ZI_WMARK_BOOST)).toBeGreaterThanOrEqual(boost); // only kswapd clears it
+    // with the boost counted the atomic requests would have stopped about 3/8 of it higher
+    expect(a.zoneInfo(Z0, abi.ZI_FREE)).toBeLessThanOrEqual(atomicFloor + 1);
+    ok(a);
+  });
+
   it("pcp: each cpu has its own lists", () => {
     const a = make({ mib: 256, nrCpus: 2 });
     const p0 = a.alloc(0, abi.GFP_MOVABLE);

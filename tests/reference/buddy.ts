@@ -573,7 +573,12 @@ export class RefBuddy {
   private getPage(order: number, mt: number, highest: number, markId: number, flags: number): number {
     for (let z = highest; z >= 0; z--) {
       if (this.zones[z].managed === 0) continue;
-      if (!this.watermarkOkFlags(z, order, this.wmarkPages(z, markId), flags)) continue;
+      if (!this.watermarkOkFlags(z, order, this.wmarkPages(z, markId), flags)) {
+        // zone_watermark_fast: __GFP_HIGH order-0 requests ignore the boost at MIN
+        const zone = this.zones[z];
+        if (order !== 0 || !(flags & ALLOC_MIN_RESERVE) || markId !== abi.WMARK_MIN || zone.boost === 0
+            || !this.watermarkOkFlags(z, 0, zone.wmark[abi.WMARK_MIN], flags)) continue;
+      }
       const pfn = this.rmqueueZone(z, order, mt, flags);
       if (pfn === NIL) continue;
       this.zones[z].boosted = false;
