@@ -9,7 +9,7 @@ import { initScb, SCB } from "./lib/scb";
 import { clockEnter, clockElapsed } from "./lib/clock";
 import { initRamWindow, RAMWIN_PFN_DEFAULT, RAMWIN_FRAMES_DEFAULT } from "./hw/ram_window";
 import { prngSeed } from "./lib/prng";
-import { writeFrame, readFrame } from "./hw/mmu";
+import { readFrame, writeFrames } from "./hw/mmu";
 import { fireTimer } from "./lib/timers";
 import { setParam } from "./lib/params";
 import { mmInit } from "./mm/page_alloc";
@@ -50,11 +50,9 @@ export function guest_elapsed(): f64 { return clockElapsed(); }
  */
 export function hw_access_range(pfn: u32, count: u32, write: bool): i32 {
   if (<u64>pfn + <u64>count > <u64>nrFrames) return E_RANGE;
+  if (write) return <i32>writeFrames(pfn, count);
   let refused = 0;
-  for (let i: u32 = 0; i < count; i++) {
-    const ok = write ? writeFrame(pfn + i) : readFrame(pfn + i);
-    if (!ok) refused++;
-  }
+  for (let i: u32 = 0; i < count; i++) if (!readFrame(pfn + i)) refused++;
   return refused;
 }
 

@@ -16,6 +16,7 @@ export interface BenchResult {
   ns_per_op_median: number;
   /** Process CPU time (user + system) per op, best round: less sensitive to other processes. */
   cpu_ns_per_op: number;
+  /** Operations timed per round. */
   ops: number;
   rounds: number;
 }
@@ -35,6 +36,11 @@ export function benchImports(): GuestImports & { faults: number } {
   };
   return imp;
 }
+
+/** Table and JSON order (each also with the `reference.` prefix). */
+const BENCH_NAMES = [
+  "alloc.order0", "free.order0", "alloc.order9", "free.order9", "repeat.order0", "repeat.order9", "free_random.order0", "free_random.order9",
+];
 
 function nowNs(): number { return Number(process.hrtime.bigint()); }
 
@@ -106,38 +112,52 @@ function refSequences(r: RefBuddy): Sequences {
   };
 }
 
-/** Runs the op sequences `rounds` times (+1 warm-up) and returns ns/op per benchmark. */
-function runSequences(prefix: string, s: Sequences, n0: number, n9: number, rounds: number): BenchResult[] {
+/**
+ * Runs the op sequences `rounds` times (+1 warm-up) and returns ns/op per benchmark. An order-9
+ * sequence is a few hundred operations (tens of microseconds), so each round repeats it `reps9`
+ * times and times the sum: a round of either order then lasts milliseconds, long enough for the
+ * clock and for the best-of-rounds to mean something.
+ */
+function runSequences(prefix: string, s: Sequences, n0: number, n9: number, rounds: number, reps9: number): BenchResult[] {
   const wall: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
-  let t0 = 0;
-  let c0 = process.cpuUsage();
-  const start = (): void => { c0 = process.cpuUsage(); t0 = nowNs(); };
-  const rec = (name: string, ops: number, round: number): void => {
+  const acc: Record<string, { ns: number; cpuUs: number; ops: number }> = {};
+  const timed = (name: string, f: () => number): number => {
+    const c0 = process.cpuUsage();
+    const t0 = nowNs();
+    const ops = f();
     const ns = nowNs() - t0;
     const c = process.cpuUsage(c0);
     if (ops === 0) throw new Error(`${prefix}${name}: no operation succeeded`);
-    if (round === 0) return;
-    (wall[name] ??= []).push(ns / ops);
-    (cpu[name] ??= []).push(((c.user + c.system) * 1000) / ops);
+    const a = (acc[name] ??= { ns: 0, cpuUs: 0, ops: 0 });
+    a.ns += ns; a.cpuUs += c.user + c.system; a.ops += ops;
+    return ops;
   };
   for (let round = 0; round <= rounds; round++) {
-    start(); let ops = s.alloc(0, n0); rec("alloc.order0", ops, round);
-    start(); ops = s.free(0, ops); rec("free.order0", ops, round);
-    start(); ops = s.alloc(9, n9); rec("alloc.order9", ops, round);
-    start(); ops = s.free(9, ops); rec("free.order9", ops, round);
-    start(); ops = s.repeat(0, n0); rec("repeat.order0", ops, round);
-    start(); ops = s.repeat(9, n9); rec("repeat.order9", ops, round);
+    for (const k of Object.keys(acc)) delete acc[k];
+    let ops = timed("alloc.order0", () => s.alloc(0, n0));
+    timed("free.order0", () => s.free(0, ops));
+    timed("repeat.order0", () => s.repeat(0, n0));
     ops = s.alloc(0, n0);
-    start(); ops = s.freeRandom(0, ops, 12345 + round); rec("free_random.order0", ops, round);
-    // Order 9 in random order: pageblock-sized frees merge up to order 10 only when the buddy
-    // pageblock is already back, so the merge path is taken about half the time.
-    ops = s.alloc(9, n9);
-    start(); ops = s.freeRandom(9, ops, 54321 + round); rec("free_random.order9", ops, round);
+    timed("free_random.order0", () => s.freeRandom(0, ops, 12345 + round));
+    for (let rep = 0; rep < reps9; rep++) {
+      ops = timed("alloc.order9", () => s.alloc(9, n9));
+      timed("free.order9", () => s.free(9, ops));
+      timed("repeat.order9", () => s.repeat(9, n9));
+      // Order 9 in random order: pageblock-sized frees merge up to order 10 only when the buddy
+      // pageblock is already back, so the merge path is taken about half the time.
+      ops = s.alloc(9, n9);
+      timed("free_random.order9", () => s.freeRandom(9, ops, 54321 + round * reps9 + rep));
+    }
+    if (round === 0) continue; // warm-up: compiles and tiers up both sides
+    for (const [name, a] of Object.entries(acc)) {
+      (wall[name] ??= []).push(a.ns / a.ops);
+      (cpu[name] ??= []).push((a.cpuUs * 1000) / a.ops);
+    }
   }
-  return Object.entries(wall).map(([name, xs]) => ({
+  return BENCH_NAMES.map((name) => [name, wall[name]] as const).map(([name, xs]) => ({
     name: prefix + name, ns_per_op: Math.min(...xs), ns_per_op_median: median(xs), cpu_ns_per_op: Math.min(...cpu[name]),
-    ops: name.endsWith("order9") ? n9 : n0, rounds,
+    ops: name.endsWith("order9") ? n9 * reps9 : n0, rounds,
   }));
 }
 
@@ -166,10 +186,12 @@ export function runAllocBench(opts: AllocBenchOptions): AllocBenchReport {
   guest.views.hstate.fill(abi.HS_BACKED); // pre-back: measure the allocator, not host faults
   const n0 = Math.floor(frames * 0.6);
   const n9 = Math.floor((frames * 0.6) / abi.PAGEBLOCK_NR_PAGES);
-  const results = runSequences("", wasmSequences(guest), n0, n9, opts.rounds);
+  // Order-9 sequences repeat to about as many operations per round as order 0 has frames / 8.
+  const reps9 = Math.max(1, Math.round(n0 / 8 / Math.max(1, n9)));
+  const results = runSequences("", wasmSequences(guest), n0, n9, opts.rounds, reps9);
   if (guest.exports.mm_validate() !== abi.MMV_OK) throw new Error("bench left the guest allocator invalid");
   const ref = new RefBuddy({ frames });
-  results.push(...runSequences("reference.", refSequences(ref), n0, n9, opts.rounds));
+  results.push(...runSequences("reference.", refSequences(ref), n0, n9, opts.rounds, reps9));
   return {
     results, metadataBytesPerFrame: metadataBytesPerFrame(guest), hostMetadataBytesPerFrame: hostMetadataBytesPerFrame(guest),
     totalMetadataBytesPerFrame: totalMetadataBytesPerFrame(guest), hostFaults: imports.faults,

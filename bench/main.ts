@@ -3,7 +3,7 @@
 // allocator micro benchmarks on the release wasm and on the TypeScript reference, measures
 // per-frame metadata and the boot time of a 64 GiB guest, prints a table, writes
 // results/bench/<run-id>/{meta.json, summary.json} and, with `--json FILE`, a flat JSON array.
-// Options: --json FILE, --rounds N (default 5), --mib N (allocator guest size, default 1024),
+// Options: --json FILE, --rounds N (default 15), --mib N (allocator guest size, default 1024),
 //          --boot-gib N (default 64, 0 skips).
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { runAllocBench, bootTimeMs, BenchResult } from "./alloc.js";
 interface Args { json?: string; rounds: number; mib: number; bootGib: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 5, mib: 1024, bootGib: 64 };
+  const a: Args = { rounds: 15, mib: 1024, bootGib: 64 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];

@@ -36,6 +36,41 @@ function exitFault(pfn: u32, write: bool): bool {
   return true;
 }
 
+// i8x16 / i32x4 constants of writeFrames: one v128 holds 16 host-state bytes or 4 versions.
+const WRITE_MASK16: v128 = i8x16.splat(HS_WRITE_MASK);
+const BACKED16: v128 = i8x16.splat(HS_BACKED);
+const ONE4: v128 = i32x4.splat(1);
+const ZERO4: v128 = i32x4.splat(0);
+
+/**
+ * Guest writes to frames [pfn, pfn + n) in ascending order, as n writeFrame calls would do them
+ * (clear_highpage over a compound page, a workload's sweep): aligned runs of 16 frames that are
+ * all backed and writable bump their versions four at a time (skipping 0 on wrap, as
+ * writeFrame does); any other run goes frame by frame, so exits happen at the same frames, in
+ * the same order, seeing the same versions. Returns the writes the host refused.
+ */
+export function writeFrames(pfn: u32, n: u32): u32 {
+  let refused: u32 = 0;
+  let p = pfn;
+  const end = pfn + n;
+  while (p < end && (p & 15) != 0) { if (!writeFrame(p)) refused++; p++; }
+  while (end - p >= 16) {
+    const hs = v128.load(HSTATE + <usize>p);
+    if (i8x16.all_true(i8x16.eq(v128.and(hs, WRITE_MASK16), BACKED16))) {
+      const a = VERSIONS + (<usize>p << 2);
+      for (let k: usize = 0; k < 64; k += 16) {
+        const v = i32x4.add(v128.load(a + k), ONE4);
+        v128.store(a + k, i32x4.sub(v, i32x4.eq(v, ZERO4))); // eq is -1 where v wrapped to 0
+      }
+    } else {
+      for (let i: u32 = 0; i < 16; i++) if (!writeFrame(p + i)) refused++;
+    }
+    p += 16;
+  }
+  while (p < end) { if (!writeFrame(p)) refused++; p++; }
+  return refused;
+}
+
 /** Guest read of `pfn`. Returns false if the host refused the access. */
 // @ts-ignore: decorator
 @inline export function readFrame(pfn: u32): bool {

@@ -94,6 +94,12 @@ export function setFreeNotifyHook(fn: FreeNotifyFn, minOrder: u32): void {
  * as `mt`, merging with free buddies of the same order, then places it at the head or tail.
  */
 export function freeOneBlock(z: u32, pfn: u32, order: u32, mt: u32, fpi: u32): void {
+  freeOneBlockInline(z, pfn, order, mt, fpi);
+}
+
+/** freeOneBlock inlined into its hottest caller, the pcp drain loop (free_pcppages_bulk). */
+// @ts-ignore: decorator
+@inline export function freeOneBlockInline(z: u32, pfn: u32, order: u32, mt: u32, fpi: u32): void {
   accountFreepages(z, <i32>1 << order, mt);
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);

@@ -19,7 +19,7 @@ import { PFLAGS, PORDER, PAGEBLOCK, nrFrames, nrPageblocks, getOrder, setOrderMt
 import { param, paramIsSet } from "../lib/params";
 import { vmstatAdd, vmstatInc, cost } from "../lib/scb";
 import { charge } from "../lib/clock";
-import { writeFrame } from "../hw/mmu";
+import { writeFrame, writeFrames } from "../hw/mmu";
 import { ramwinPfn, ramwinFrames } from "../hw/ram_window";
 import {
   initZones, setZoneSpan, setPfnRangeZone, addZoneManaged, zoneStart, zoneEnd, zonePopulated,
@@ -295,14 +295,16 @@ export function adjustManagedPages(pfn: u32, delta: i32): void {
   }
   store<u8>(PORDER + <usize>pfn, <u8>((mt << 4) | order));
   if (initOnAlloc) {
-    for (let i: u32 = 0; i < n; i++) writeFrame(pfn + i);
+    if (order == 0) writeFrame(pfn);
+    else writeFrames(pfn, n);
     charge(<f64>n * cost(COST_PAGE_WRITE_NS));
   }
   vmstatAdd(VM_PGALLOC, <f64>n);
 }
 
 /** rmqueue: pcp for small orders, else (or if the pcp refill found nothing) the buddy under the zone lock. */
-function rmqueueZone(z: u32, order: u32, mt: u32, allocFlags: u32): u32 {
+// @ts-ignore: decorator
+@inline function rmqueueZone(z: u32, order: u32, mt: u32, allocFlags: u32): u32 {
   if (pcpAllowedOrder(order)) {
     const pfn = pcpAlloc(z, order, mt);
     if (pfn != NIL) { charge(cost(COST_ALLOC_FAST_NS)); return pfn; }

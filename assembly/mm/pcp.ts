@@ -15,7 +15,7 @@ import { param } from "../lib/params";
 import { vmstatAdd } from "../lib/scb";
 import { zoneManaged } from "./zone";
 import { wmarkRaw } from "./watermark";
-import { rmqueue, resetRmqueueMode, freeOneBlock } from "./buddy";
+import { rmqueue, resetRmqueueMode, freeOneBlockInline } from "./buddy";
 
 /** NR_PCP_LISTS: (PAGE_ALLOC_COSTLY_ORDER + 1) orders × MIGRATE_PCPTYPES. */
 export const NR_PCP_LISTS: u32 = (PAGE_ALLOC_COSTLY_ORDER + 1) * MT_PCPTYPES;
@@ -103,31 +103,39 @@ export function pcpCount(z: u32): u32 {
 export function pcpListAddr(cpu: u32, z: u32, order: u32, mt: u32): usize { return pcpList(pcpPtr(cpu, z), order, mt); }
 
 /**
- * __rmqueue_pcplist: head of this cpu's (order, mt) list; an empty list is refilled with
- * rmqueue_bulk (batch pages, batch >> order blocks for order > 0, at least 2). NIL if the buddy
- * has nothing either.
+ * rmqueue_bulk: refills this cpu's empty (order, mt) list with `batch` pages (batch >> order
+ * blocks for order > 0, at least 2) in one zone-lock section. Returns the blocks added.
  */
-export function pcpAlloc(z: u32, order: u32, mt: u32): u32 {
-  const p = pcpPtr(currentCpu, z);
-  const l = pcpList(p, order, mt);
-  if (listEmpty(l)) {
-    let batch = load<u32>(p + P_BATCH);
-    if (order > 0) { batch >>= order; if (batch < 2) batch = 2; }
-    // rmqueue_bulk: one zone-lock section; the fallback mode carries over between blocks.
-    resetRmqueueMode();
-    let got: u32 = 0;
-    for (; got < batch; got++) {
-      const pfn = rmqueue(z, order, mt);
-      if (pfn == NIL) break;
-      if (order == 0) store<u8>(PFLAGS + <usize>pfn, PT_PCP);
-      else memory.fill(PFLAGS + <usize>pfn, PT_PCP, <usize>1 << order);
-      store<u8>(PORDER + <usize>pfn, <u8>((mt << 4) | order));
-      listAddTail(l, pfn);
-    }
-    if (got == 0) return NIL;
+function rmqueueBulk(z: u32, p: usize, l: usize, order: u32, mt: u32): u32 {
+  let batch = load<u32>(p + P_BATCH);
+  if (order > 0) { batch >>= order; if (batch < 2) batch = 2; }
+  // The fallback mode carries over between blocks of one section.
+  resetRmqueueMode();
+  let got: u32 = 0;
+  for (; got < batch; got++) {
+    const pfn = rmqueue(z, order, mt);
+    if (pfn == NIL) break;
+    if (order == 0) store<u8>(PFLAGS + <usize>pfn, PT_PCP);
+    else memory.fill(PFLAGS + <usize>pfn, PT_PCP, <usize>1 << order);
+    store<u8>(PORDER + <usize>pfn, <u8>((mt << 4) | order));
+    listAddTail(l, pfn);
+  }
+  if (got != 0) {
     store<u32>(p + P_COUNT, load<u32>(p + P_COUNT) + (got << order));
     vmstatAdd(VM_NR_PCP, <f64>(got << order));
   }
+  return got;
+}
+
+/**
+ * __rmqueue_pcplist: head of this cpu's (order, mt) list; an empty list is refilled first
+ * (rmqueueBulk, out of line like Linux's). NIL if the buddy has nothing either.
+ */
+// @ts-ignore: decorator
+@inline export function pcpAlloc(z: u32, order: u32, mt: u32): u32 {
+  const p = pcpPtr(currentCpu, z);
+  const l = pcpList(p, order, mt);
+  if (listEmpty(l) && rmqueueBulk(z, p, l, order, mt) == 0) return NIL;
   const pfn = listHead(l);
   listDel(l, pfn);
   store<u32>(p + P_COUNT, load<u32>(p + P_COUNT) - (<u32>1 << order));
@@ -183,7 +191,7 @@ function freePcppagesBulk(z: u32, p: usize, count: u32, pindex: u32): void {
       listDel(l, pfn);
       if (order == 0) store<u8>(PFLAGS + <usize>pfn, PT_FREE);
       else memory.fill(PFLAGS + <usize>pfn, PT_FREE, <usize>1 << order);
-      freeOneBlock(z, pfn, order, getPageblockMt(pfn), FPI_NONE);
+      freeOneBlockInline(z, pfn, order, getPageblockMt(pfn), FPI_NONE);
       left -= <i32>1 << order;
       freed += <u32>1 << order;
     } while (left > 0 && !listEmpty(l));
