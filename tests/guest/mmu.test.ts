@@ -47,7 +47,7 @@ describe("hw/mmu: writeFrames, the 16-frame batched write", () => {
     const log: string[] = [];
     let g: Guest | undefined;
     const imports: GuestImports = {
-      hwFault(pfn: number, write: number) {
+      hwFault(pfn: number, write: boolean) {
         const v = g!.views;
         log.push(`${pfn}:${write}:${v.versions[pfn - 1]}:${v.versions[pfn + 1]}`);
         if (pfn % 7 === 0) return -1; // refused: the write must not happen
