@@ -9,7 +9,7 @@
 
 import {
   NIL, NR_ZONES, NR_ORDERS, MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_NR_PAGES, MT_MOVABLE, MT_ISOLATE,
-  MT_PCPTYPES, PG_BUDDY, PAGE_ALLOC_COSTLY_ORDER, WMARK_MIN, WMARK_LOW, GFP_CLASS_MASK, GFP_MOVABLE,
+  MT_PCPTYPES, PG_BUDDY, PG_HEAD, PAGE_ALLOC_COSTLY_ORDER, WMARK_MIN, WMARK_LOW, GFP_CLASS_MASK, GFP_MOVABLE,
   ZONE_MOVABLE, ZONE_NORMAL, OK, COMPACT_CLUSTER_MAX, VM_COMPACT_MIGRATE_SCANNED,
   VM_COMPACT_FREE_SCANNED, VM_COMPACT_ISOLATED, PARAM_EXTFRAG_THRESHOLD, PARAM_COMPACTION_PROACTIVENESS,
   COMPACT_SKIPPED, COMPACT_DEFERRED, COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS,
@@ -167,6 +167,15 @@ function isolateMigratepages(): void {
     scanned++;
     const f = load<u8>(PFLAGS + <usize>p);
     if (f & PG_BUDDY) { p += <u32>1 << getOrder(p); continue; }
+    if ((f & PG_HEAD) != 0 && getOrder(p) > 0) {
+      // A compound page: never movable here (pageMovable wants order 0). Skipped whole, its
+      // frames counted as scanned, as isolate_migratepages_block does.
+      let n = <u32>1 << getOrder(p);
+      if (n > blockEnd - p) n = blockEnd - p;
+      scanned += n - 1;
+      p += n;
+      continue;
+    }
     if (pageMovable(p) && isolateMovablePage(p)) {
       store<u32>(MIGRATE + (<usize>nrMigrate << 2), p);
       nrMigrate++;
@@ -205,7 +214,14 @@ function isolateFreepages(want: u32): void {
       while (freeCursor < end && nrFree < want) {
         const p = freeCursor;
         scanned++;
-        if ((load<u8>(PFLAGS + <usize>p) & PG_BUDDY) == 0) { freeCursor++; continue; }
+        const f = load<u8>(PFLAGS + <usize>p);
+        if ((f & PG_BUDDY) == 0) {
+          // isolate_freepages_block skips a compound page whole (counting its frames as
+          // scanned) when it ends inside the block: none of its frames can be free.
+          const n = (f & PG_HEAD) != 0 ? <u32>1 << getOrder(p) : 1;
+          if (n > 1 && n <= end - p) { scanned += n - 1; freeCursor = p + n; } else freeCursor++;
+          continue;
+        }
         const o = getOrder(p);
         if (!isolateFreePage(p, o)) { freeRefused = true; break; } // zone at min + 2^order
         for (let i: u32 = 0; i < (<u32>1 << o); i++) {
