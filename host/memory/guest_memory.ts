@@ -348,8 +348,10 @@ export class GuestMemory {
     const st = this.stats;
     const db = this.src.views.hostDiscarded;
     for (let f = first; f < end; f++) {
-      db[f >>> 5] |= 1 << (f & 31);
       const s = hs[f];
+      // Only a discard that dropped something makes the next touch a refault: madvise over a
+      // never-populated frame (reporting right after boot) leaves its first touch a first touch.
+      if (s & (HS_BACKED | HS_ZERO | HS_SWAPPED)) db[f >>> 5] |= 1 << (f & 31);
       if (s & HS_BACKED) st.backedFrames--;
       else if (s & HS_ZERO) st.zeroMappedFrames--;
       else if (s & HS_SWAPPED) st.swappedFrames--;

@@ -53,6 +53,19 @@ describe("memory/guest_memory: faults", () => {
     expect(rFault - rHit).toBe(c.vmExitNs + c.zeroPageMapNs);
   });
 
+  it("discarding never-populated frames does not make their first touch a refault", () => {
+    const { vm, mem } = vm16();
+    const r = mem.discard(P, 64); // e.g. free page reporting right after boot
+    expect(r.freedPages).toBe(0);
+    vm.touch(P, 64, true);
+    expect(mem.stats.refaults).toBe(0);
+    mem.discard(P, 64);
+    mem.discard(P, 64); // a second discard of the now-unbacked frames keeps the first's mark
+    vm.touch(P, 64, true);
+    expect(mem.stats.refaults).toBe(64);
+    mem.validate();
+  });
+
   it("discard then touch: frames refault, read back as version 0, RSS falls and comes back", () => {
     const { vm, mem, ver, hs } = vm16();
     const base = mem.rssBytes;
