@@ -3,20 +3,27 @@
 // allocator micro benchmarks on the release wasm and on the TypeScript reference, measures
 // per-frame metadata and the boot time of a 64 GiB guest, prints a table, writes
 // results/bench/<run-id>/{meta.json, summary.json} and, with `--json FILE`, a flat JSON array.
+// Then the scenario-speed benchmark (bench/scenario.ts): bench/scenarios/reporting-16g-60s.yaml
+// in each of its modes.
 // Options: --json FILE, --rounds N (default 15), --mib N (allocator guest size, default 1024),
-//          --boot-gib N (default 64, 0 skips).
+//          --boot-gib N (default 64, 0 skips), --scenario-rounds N (default 3, 0 skips).
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cpus, totalmem, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { loadGuestModuleFromFile } from "../host/node.js";
 import { runAllocBench, bootTimeMs, BenchResult } from "./alloc.js";
+import { runScenarioBench, ScenarioBenchResult } from "./scenario.js";
 
-interface Args { json?: string; rounds: number; mib: number; bootGib: number }
+/** The scenario-speed bench file, next to this bundle's source tree (build/bench.mjs -> bench/). */
+const SCENARIO_FILE = fileURLToPath(new URL("../bench/scenarios/reporting-16g-60s.yaml", import.meta.url));
+
+interface Args { json?: string; rounds: number; mib: number; bootGib: number; scenarioRounds: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 15, mib: 1024, bootGib: 64 };
+  const a: Args = { rounds: 15, mib: 1024, bootGib: 64, scenarioRounds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -30,7 +37,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--rounds") a.rounds = Math.max(1, Math.floor(num(k)));
     else if (k === "--mib") a.mib = Math.max(64, Math.floor(num(k)));
     else if (k === "--boot-gib") a.bootGib = num(k);
-    else throw new Error(`unknown option ${k}: expected --json FILE, --rounds N, --mib N, --boot-gib N`);
+    else if (k === "--scenario-rounds") a.scenarioRounds = Math.floor(num(k));
+    else throw new Error(`unknown option ${k}: expected --json FILE, --rounds N, --mib N, --boot-gib N, --scenario-rounds N`);
   }
   return a;
 }
@@ -39,7 +47,7 @@ function gitCommit(): string {
   try { return execSync("git rev-parse --short HEAD", { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(); } catch { return "unknown"; }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const module = loadGuestModuleFromFile({ debug: false });
   const started = new Date();
@@ -67,10 +75,23 @@ function main(): void {
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} on ${cpus().length} cpus (other processes inflate wall-clock numbers)`);
   if (alloc.hostFaults !== 0) console.log(`warning: ${alloc.hostFaults} host faults during the allocator benchmarks`);
 
+  let scen: ScenarioBenchResult[] = [];
+  if (args.scenarioRounds > 0) {
+    scen = await runScenarioBench(SCENARIO_FILE, args.scenarioRounds);
+    const base = scen[0];
+    console.log(`\nscenario speed: bench/scenarios/reporting-16g-60s.yaml, best of ${args.scenarioRounds} rounds (goal: well under 1 s for the reporting mode)`);
+    console.log(`${"benchmark".padEnd(40)}${"wall s".padStart(8)}${"(median)".padStart(10)}${"sim s".padStart(8)}${"wall s/sim min".padStart(16)}${`vs ${base.summary.mode}`.padStart(9)}`);
+    for (const r of scen) {
+      console.log(`${r.name.padEnd(40)}${r.wall_s.toFixed(3).padStart(8)}${r.wall_s_median.toFixed(3).padStart(10)}${r.sim_s.toFixed(1).padStart(8)}`
+        + `${r.wall_s_per_sim_min.toFixed(3).padStart(16)}${(r.wall_s / base.wall_s).toFixed(2).padStart(8)}x`);
+    }
+  }
+
   const flat: (BenchResult | Record<string, number | string>)[] = [...alloc.results,
     // bytes_per_frame is the all-included number issue 2 bounds; the parts follow
     { name: "metadata", bytes_per_frame: totalPerFrame, guest_bytes_per_frame: alloc.metadataBytesPerFrame, host_bytes_per_frame: alloc.hostMetadataBytesPerFrame }];
   if (args.bootGib > 0) flat.push({ name: `boot.${args.bootGib}gib`, ms: bootMs });
+  for (const r of scen) flat.push({ name: r.name, wall_s: r.wall_s, wall_s_median: r.wall_s_median, sim_s: r.sim_s, wall_s_per_sim_min: r.wall_s_per_sim_min, rounds: r.rounds });
   if (args.json) {
     mkdirSync(dirname(args.json) || ".", { recursive: true });
     writeFileSync(args.json, JSON.stringify(flat, null, 2) + "\n");
@@ -82,7 +103,7 @@ function main(): void {
     load_average: loadavg(),
     run_id: runId, started: started.toISOString(), commit: gitCommit(), node: process.version,
     cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length, total_mem_bytes: totalmem(),
-    guest_mib: args.mib, rounds: args.rounds, boot_gib: args.bootGib, wasm: "build/guest.wasm (release)",
+    guest_mib: args.mib, rounds: args.rounds, boot_gib: args.bootGib, scenario_rounds: args.scenarioRounds, wasm: "build/guest.wasm (release)",
     notes: "frames pre-backed in hstate (no host faults measured); init_on_alloc=1 in wasm and reference",
   };
   writeFileSync(join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
@@ -90,4 +111,4 @@ function main(): void {
   console.log(`\nwrote ${dir}/{meta.json, summary.json}${args.json ? ` and ${args.json}` : ""}`);
 }
 
-main();
+main().catch((e: unknown) => { console.error(e instanceof Error ? e.message : String(e)); process.exitCode = 1; });
