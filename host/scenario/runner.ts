@@ -275,7 +275,7 @@ class ScenarioRun {
         return;
       case "anon.touch":
       case "anon.alloc":
-        this.guest(st, a.do, (g) => { st.anon.push(...d.alloc(g, a.size, abi.GFP_MOVABLE, a.do === "anon.touch")); }, cont);
+        this.guest(st, a.do, (g) => { st.anon.push(...d.allocAnon(g, a.size, a.do === "anon.touch")); }, cont);
         return;
       case "anon.free":
         this.guest(st, a.do, (g) => {
@@ -355,7 +355,7 @@ class ScenarioRun {
       if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => this.readSources(st, g, sourceFiles[k % sourceFiles.length], readBytes) });
       for (let k = 0; k < ANON_STEPS; k++) {
         phases.push({ label: "build:anon", computeNs: k === 0 ? 0 : slice,
-          fn: (g) => { blocks.push(...d.alloc(g, anonBytes / ANON_STEPS, abi.GFP_MOVABLE, true)); } });
+          fn: (g) => { blocks.push(...d.allocAnon(g, anonBytes / ANON_STEPS, true)); } });
       }
       phases.push({ label: "build:end", computeNs: slice, fn: (g) => {
         d.free(g, blocks);
@@ -470,7 +470,7 @@ class ScenarioRun {
       const last = k === trace.tS.length - 1;
       this.guest(st, "replay", (g) => {
         const have = VmDriver.bytesOf(blocks);
-        if (want > have) blocks.push(...d.alloc(g, want - have, abi.GFP_MOVABLE, true));
+        if (want > have) blocks.push(...d.allocAnon(g, want - have, true));
         else if (want < have) d.free(g, blocks, have - want);
       }, last ? () => { st.workloadNs += sim.now - t0; done(); } : undefined, false, t0 + t * 1e9);
     });

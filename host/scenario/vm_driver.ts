@@ -3,10 +3,10 @@
 // kernel.*, replay and the build's compile jobs through the guest's page allocator
 // (mm_alloc/mm_free), in blocks of up to pageblock order, and writes it through the "CPU"
 // (hw_access_range) so host RSS and faults follow. Runs inside guest entries.
-// Model: anonymous memory is faulted in as THP-style blocks (order 9 first, smaller when none is
-// free), what Linux with transparent huge pages does for a compiler's heap; one mm_alloc per
-// 2 MiB keeps the main job fast (per-page process allocations: 85 s instead of 24 s, measured
-// 2026-12-02 on the 2-core CI machine kind). The page
+// Model: anonymous memory is faulted in as THP-style blocks (THP enabled=always, defrag=madvise:
+// an order-9 try that never reclaims or compacts, then 4 KiB pages), what Linux does for a
+// compiler's heap; one mm_alloc per 2 MiB keeps the main job fast (per-page process allocations:
+// 85 s instead of 24 s, measured 2026-12-02 on the 2-core CI machine kind). The page
 // cache is the guest's own (mm/pagecache.ts, runner.ts drives it with wl_file_*): when a block is
 // not free, mm_alloc's slow path wakes kswapd and runs direct reclaim of that page cache itself,
 // so a failure here means reclaim and OOM found nothing (counted, never thrown).
@@ -24,6 +24,12 @@ function freeOwned(g: GuestExports, pfn: number, order: number): void {
 /** A block the workload holds: 2^order frames from `pfn`. */
 export interface Block { pfn: number; order: number }
 
+/**
+ * GFP_TRANSHUGE_LIGHT's modifiers: no __GFP_DIRECT_RECLAIM (so no direct compaction either) and no
+ * __GFP_KSWAPD_RECLAIM, the flags of a THP fault outside MADV_HUGEPAGE regions (defrag=madvise).
+ */
+const THP_LIGHT = abi.GFP_NORECLAIM | abi.GFP_NOKSWAPD | abi.GFP_NOMEMALLOC;
+
 /** pageblock order (2 MiB, a THP): the largest block a workload step asks for at once. */
 const MAX_WORKLOAD_ORDER = 9;
 const PAGE = abi.PAGE_SIZE;
@@ -35,26 +41,42 @@ export class VmDriver {
   /**
    * Allocates `bytes` (rounded up to pages) with allocation class `gfp`, largest blocks first;
    * `write` touches every page. Returns the blocks (fewer bytes when the guest ran out).
+   * With `thp`, each 2 MiB region is faulted in like an anonymous THP fault under the kernel's
+   * default `defrag=madvise`: one GFP_TRANSHUGE_LIGHT try (no direct reclaim or compaction, no
+   * kswapd wake), then the region's 4 KiB pages, batched here into the largest light blocks
+   * still free and order-0 allocations with the full `gfp` (reclaim, OOM) for the rest.
+   * Without `thp` (kernel memory) every block size uses the full `gfp`.
    */
-  alloc(g: GuestExports, bytes: number, gfp: number, write: boolean, maxOrder = MAX_WORKLOAD_ORDER): Block[] {
+  alloc(g: GuestExports, bytes: number, gfp: number, write: boolean, maxOrder = MAX_WORKLOAD_ORDER, thp = false): Block[] {
     const out: Block[] = [];
     let pages = Math.ceil(bytes / PAGE);
-    let order = maxOrder;
+    const region = 1 << maxOrder;
     while (pages > 0) {
-      while (order > 0 && (1 << order) > pages) order--;
-      const pfn = g.mm_alloc(order, gfp);
-      if (pfn === abi.NIL) {
-        // not even after the slow path's reclaim and compaction: fall back to smaller blocks
-        if (order > 0) { order--; continue; }
-        this.oomFails++;
-        break;
+      const want = thp ? Math.min(pages, region) : pages;
+      let got = 0;
+      let order = maxOrder;
+      while (got < want) {
+        while (order > 0 && (1 << order) > want - got) order--;
+        const pfn = g.mm_alloc(order, thp && order > 0 ? gfp | THP_LIGHT : gfp);
+        if (pfn === abi.NIL) {
+          // smaller blocks next; at order 0 the slow path's reclaim and OOM found nothing
+          if (order > 0) { order--; continue; }
+          this.oomFails++;
+          return out;
+        }
+        // refused accesses are counted by the guest (VM_FAULT_REFUSED)
+        if (write) g.hw_access_range(pfn, 1 << order, true);
+        out.push({ pfn, order });
+        got += 1 << order;
       }
-      // refused accesses are counted by the guest (VM_FAULT_REFUSED)
-      if (write) g.hw_access_range(pfn, 1 << order, true);
-      out.push({ pfn, order });
-      pages -= 1 << order;
+      pages -= want;
     }
     return out;
+  }
+
+  /** Anonymous memory of a workload: THP faults with their 4 KiB fallback (alloc with `thp`). */
+  allocAnon(g: GuestExports, bytes: number, write: boolean): Block[] {
+    return this.alloc(g, bytes, abi.GFP_MOVABLE, write, MAX_WORKLOAD_ORDER, true);
   }
 
   /** Frees the last blocks of `pool` until `bytes` (default: all) are freed; splits a block if needed. */
