@@ -147,7 +147,7 @@ describe("virtio device side: hostile guest", () => {
         segs.splice(pos, 0, { ...bad, write: pos >= o.segs.length && r(2) === 0 });
         const ids = take(segs.length); writeChain(ids, segs); return [ids[0], { kind: "desc" }];
       } },
-      { need: 65, weight: 2, build: () => { // readable bytes past 2^32 - 1 (64 x 64 MiB)
+      { need: 66, weight: 2, build: () => { // readable bytes past 2^32 - 1 (64 x 64 MiB), plus a 1- or 2-part response
         const segs: Seg[] = []; for (let i = 0; i < 64; i++) segs.push({ gpa: 0, len: ramBytes });
         const rs = respSegs(); segs.push(...rs.segs); const ids = take(segs.length); writeChain(ids, segs); return [ids[0], { kind: "desc" }];
       } },
@@ -219,7 +219,11 @@ describe("virtio device side: hostile guest", () => {
       const n = 1 + r(MAX_BATCH);
       for (slot = 0; slot < n && chains < CHAINS; slot++) {
         if (garbageBatch) { if (nextDesc + 8 > QSIZE) break; batch.push(garbage()); }
-        else { const b = pick(); if (nextDesc + b.need > QSIZE) break; batch.push(b.build()); }
+        else {
+          const b = pick(); if (nextDesc + b.need > QSIZE) break; batch.push(b.build());
+          // a builder that takes more than its `need` would write past the table into the avail ring
+          if (nextDesc > QSIZE) expect.fail(`a chain builder took ${nextDesc} descriptors of ${QSIZE} (its need is too small)`);
+        }
         q.publish(batch[batch.length - 1][0]);
         chains++;
       }
