@@ -6,13 +6,13 @@
 
 import {
   NIL, NR_PROCS, NR_FILES, PT_ANON, PT_FILE, PT_KERNEL, PT_SLAB_RECLAIMABLE, PT_MASK, PG_HEAD,
-  PG_DIRTY, PG_ACTIVE, VM_NR_ANON, VM_NR_FILE, VM_NR_FILE_DIRTY, VM_NR_KERNEL, VM_NR_SLAB_RECLAIMABLE,
+  PG_DIRTY, PG_ACTIVE, PAGEBLOCK_ORDER, VM_NR_ANON, VM_NR_FILE, VM_NR_FILE_DIRTY, VM_NR_KERNEL, VM_NR_SLAB_RECLAIMABLE,
 } from "../abi";
 import { PFLAGS, nrFrames, getNext, getPrev, getOrder } from "./pfn";
 import { listHead, listTail, listCount } from "../lib/list";
 import { vmstat } from "../lib/scb";
 import { ownerOf } from "./owner";
-import { procList } from "./process";
+import { procList, procAnonPages } from "./process";
 import { fileList, fileDirty } from "./pagecache";
 import { kernelList } from "./slab";
 
@@ -25,22 +25,31 @@ export const OV_DIRTY: i32 = 25; // per-file dirty counts differ from PG_DIRTY p
 
 let dirtySeen: u32 = 0;
 
-/** Walks `l` checking every page; returns its length or -1 (links) / -2 (page). */
-function walk(l: usize, type: u8, owner: u32, active: i32): i64 {
+/**
+ * Walks `l` checking every entry; returns the frames it holds or -1 (links) / -2 (page). Only
+ * anon lists (`blocks`) may hold blocks of order > 0 (THP-style), whose tails must be plain
+ * frames of the same type.
+ */
+function walk(l: usize, type: u8, owner: u32, active: i32, blocks: bool = false): i64 {
   let prev = NIL, p = listHead(l);
-  let n: i64 = 0;
+  let n: i64 = 0, frames: i64 = 0;
   while (p != NIL) {
     if (p >= nrFrames || getPrev(p) != prev) return -1;
     if (++n > <i64>nrFrames) return -1;
     const f = load<u8>(PFLAGS + <usize>p);
-    if ((f & PT_MASK) != type || (f & PG_HEAD) == 0 || getOrder(p) != 0 || ownerOf(p) != owner) return -2;
+    const order = getOrder(p);
+    if ((f & PT_MASK) != type || (f & PG_HEAD) == 0 || (order != 0 && (!blocks || order > PAGEBLOCK_ORDER)) || ownerOf(p) != owner) return -2;
     if (active >= 0 && ((f & PG_ACTIVE) != 0) != (active == 1)) return -2;
     if (f & PG_DIRTY) dirtySeen++;
+    const size: u32 = 1 << order;
+    if ((p & (size - 1)) != 0 || p + size > nrFrames) return -2;
+    for (let t = p + 1; t < p + size; t++) if (load<u8>(PFLAGS + <usize>t) != type) return -2;
+    frames += size;
     prev = p;
     p = getNext(p);
   }
   if (listTail(l) != prev || <i64>listCount(l) != n) return -1;
-  return n;
+  return frames;
 }
 
 // @ts-ignore: decorator
@@ -49,8 +58,9 @@ function walk(l: usize, type: u8, owner: u32, active: i32): i64 {
 export function ownersValidate(): i32 {
   let anon: i64 = 0, file: i64 = 0, dirty: u32 = 0;
   for (let pid: u32 = 0; pid < NR_PROCS; pid++) {
-    const n = walk(procList(pid), PT_ANON, pid, -1);
+    const n = walk(procList(pid), PT_ANON, pid, -1, true);
     if (n < 0) return code(n);
+    if (n != <i64>procAnonPages(pid)) return OV_COUNT;
     anon += n;
   }
   for (let f: u32 = 0; f < NR_FILES; f++) {

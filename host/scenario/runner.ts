@@ -40,6 +40,13 @@ const CHUNK_PAGES = 4096;
 const KEEP_NONE = 0x7fffffff;
 /** Guest process that owns the pages a `fragment` step keeps (the other timeline steps use no process). */
 const FRAGMENT_PID = 0;
+// Guest processes of the other workloads (the guest has abi.NR_PROCS): anon.* steps, replay, and
+// the build's jobs, job slot j running as BUILD_PID_BASE + j % NR_BUILD_PIDS (more parallel jobs
+// than that share processes: the OOM killer then ends all jobs of the chosen one).
+const ANON_PID = 1;
+const REPLAY_PID = 2;
+const BUILD_PID_BASE = 3;
+const NR_BUILD_PIDS = abi.NR_PROCS - BUILD_PID_BASE;
 /** Pages a `balloon-double-inflate` / `touch-inflated` crash re-sends or touches (most recently inflated first). */
 const CRASH_PAGES = 16;
 /** Stop a run that has not ended after this much simulated time (a stalled script is a bug): 30 days. */
@@ -275,7 +282,7 @@ class ScenarioRun {
         return;
       case "anon.touch":
       case "anon.alloc":
-        this.guest(st, a.do, (g) => { st.anon.push(...d.allocAnon(g, a.size, a.do === "anon.touch")); }, cont);
+        this.guest(st, a.do, (g) => { st.anon.push(...d.allocAnon(g, a.size, a.do === "anon.touch", ANON_PID)); }, cont);
         return;
       case "anon.free":
         this.guest(st, a.do, (g) => {
@@ -348,18 +355,28 @@ class ScenarioRun {
     // job waits for its own memory work (faults, refaults, reclaim) and for a vCPU busy with
     // other guest work (reporting, balloon), so that work lengthens the build (guest slowdown).
     const { sourceFiles, objectFiles } = st.files;
-    const runUnit = (k: number, timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
+    // job slots: a unit runs as its slot's guest process while it holds memory
+    const slots = Array.from({ length: Math.max(1, Math.min(b.jobs, units.length)) }, (_, j) => j);
+    const runUnit = (k: number, slot: number, timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
       const blocks: Block[] = [];
+      const pid = BUILD_PID_BASE + (slot % NR_BUILD_PIDS);
+      let gen = -1; // the process's OOM kill count when the unit started; a change ends the unit's work
+      const dead = (g: GuestExports): boolean => {
+        if (gen < 0) gen = g.wl_proc_killed(pid);
+        return g.wl_proc_killed(pid) !== gen;
+      };
       const slice = timeNs / ANON_STEPS;
       const phases: { label: string; computeNs: number; fn: (g: GuestExports) => void }[] = [];
-      if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => this.readSources(st, g, sourceFiles[k % sourceFiles.length], readBytes) });
+      if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => { if (!dead(g)) this.readSources(st, g, sourceFiles[k % sourceFiles.length], readBytes); } });
       for (let k = 0; k < ANON_STEPS; k++) {
         phases.push({ label: "build:anon", computeNs: k === 0 ? 0 : slice,
-          fn: (g) => { blocks.push(...d.allocAnon(g, anonBytes / ANON_STEPS, true)); } });
+          fn: (g) => { if (!dead(g)) blocks.push(...d.allocAnon(g, anonBytes / ANON_STEPS, true, pid)); } });
       }
       phases.push({ label: "build:end", computeNs: slice, fn: (g) => {
-        d.free(g, blocks);
-        if (writeBytes <= 0) return;
+        const killed = dead(g);
+        d.free(g, blocks); // what the OOM killer freed is pruned first
+        // a killed compiler writes no object (the build goes on like make -k)
+        if (writeBytes <= 0 || killed) return;
         // the object file: dirty page cache, written back by the flusher
         const f = objectFiles[k % objectFiles.length];
         const n = Math.ceil(writeBytes / abi.PAGE_SIZE);
@@ -376,14 +393,20 @@ class ScenarioRun {
       phase(0, sim.now);
     };
     const link = (): void => {
-      runUnit(units.length, b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => { st.workloadNs += sim.now - t0; done(); });
+      runUnit(units.length, 0, b.linkTime ?? 0, b.linkAnon ?? 0, 0, 0, () => { st.workloadNs += sim.now - t0; done(); });
     };
     const startNext = (): void => {
       if (nextUnit >= units.length) { if (running === 0) link(); return; }
       const k = nextUnit++;
       const u = units[k];
       running++;
-      runUnit(k, u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => { running--; startNext(); });
+      const slot = slots.shift() as number; // the lowest free slot
+      runUnit(k, slot, u.timeNs, u.anonBytes, u.readBytes, u.writeBytes, () => {
+        running--;
+        slots.push(slot);
+        slots.sort((x, y) => x - y);
+        startNext();
+      });
     };
     for (let j = 0; j < Math.min(b.jobs, units.length); j++) startNext();
   }
@@ -469,8 +492,9 @@ class ScenarioRun {
       const want = trace.bytes[k];
       const last = k === trace.tS.length - 1;
       this.guest(st, "replay", (g) => {
+        VmDriver.prune(g, blocks); // the OOM killer may have taken the replayed process's memory
         const have = VmDriver.bytesOf(blocks);
-        if (want > have) blocks.push(...d.allocAnon(g, want - have, true));
+        if (want > have) blocks.push(...d.allocAnon(g, want - have, true, REPLAY_PID));
         else if (want < have) d.free(g, blocks, have - want);
       }, last ? () => { st.workloadNs += sim.now - t0; done(); } : undefined, false, t0 + t * 1e9);
     });

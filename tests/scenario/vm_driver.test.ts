@@ -28,7 +28,7 @@ describe("VmDriver: anonymous memory as THP faults", () => {
     const t = timerGuest(256, { release: true });
     const d = new VmDriver();
     let bs: Block[] = [];
-    t.run((g) => { bs = d.allocAnon(g, 64 * MIB, true); });
+    t.run((g) => { bs = d.allocAnon(g, 64 * MIB, true, 1); });
     expect(bs.length).toBe(32);
     expect(bs.every((b) => b.order === 9)).toBe(true);
     expect(d.oomFails).toBe(0);
@@ -42,7 +42,7 @@ describe("VmDriver: anonymous memory as THP faults", () => {
     const d = new VmDriver();
     let bs: Block[] = [];
     const stall0 = vs[abi.VM_COMPACT_STALL];
-    t.run((g) => { bs = d.allocAnon(g, 8 * MIB, true); });
+    t.run((g) => { bs = d.allocAnon(g, 8 * MIB, true, 1); });
     expect(pagesOf(bs)).toBe(2048);
     expect(bs.every((b) => b.order < 6)).toBe(true);
     expect(vs[abi.VM_COMPACT_STALL] - stall0).toBe(0);
@@ -60,7 +60,7 @@ describe("VmDriver: anonymous memory as THP faults", () => {
     t.run((g) => { g.wl_file_read(0, 60000); }); // ~234 MiB of clean page cache
     const d = new VmDriver();
     let bs: Block[] = [];
-    t.run((g) => { bs = d.allocAnon(g, 64 * MIB, true); });
+    t.run((g) => { bs = d.allocAnon(g, 64 * MIB, true, 1); });
     expect(pagesOf(bs)).toBe(16384);
     expect(d.oomFails).toBe(0);
     expect(vs[abi.VM_PGSTEAL_DIRECT]).toBeGreaterThan(0);
