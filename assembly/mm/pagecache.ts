@@ -151,7 +151,22 @@ export function fileWrite(f: u32, n: u32): u32 {
     }
   }
   charge(<f64>done * cost(COST_PAGE_WRITE_NS));
-  const cached = done;
+  if (done == n) { balanceDirtyPages(f); return done; }
+  return done + addDirtyPages(f, n - done);
+}
+
+/**
+ * Writes `n` new pages at the end of file `f` (an object file written by a compiler, a log): no
+ * cached page is overwritten, so the file's cache grows by what it writes. Returns pages written.
+ */
+export function fileAppend(f: u32, n: u32): u32 {
+  if (n == 0) { balanceDirtyPages(f); return 0; }
+  return addDirtyPages(f, n);
+}
+
+/** `n` fresh dirty pages for file `f`, throttled by balance_dirty_pages before each. */
+function addDirtyPages(f: u32, n: u32): u32 {
+  let done: u32 = 0;
   while (done < n) {
     balanceDirtyPages(f);
     const pfn = allocPages(0, GFP_MOVABLE);
@@ -161,7 +176,6 @@ export function fileWrite(f: u32, n: u32): u32 {
     pageCacheAdd(f, pfn, true, false);
     done++;
   }
-  if (done == cached) balanceDirtyPages(f);
   return done;
 }
 

@@ -13,7 +13,7 @@ import { kcompactdPoke } from "../mm/kcompactd";
 import { anonAlloc, anonTouch, anonFree, anonAllocBlock } from "./anon";
 import { fragment } from "./fragment";
 import { procExit, procAnonPages, procKilled, procFreeBlock, procSplitBlock } from "../mm/process";
-import { fileRead, fileWrite, fileSync, fileTruncate, fileCached, fileDirty, fileActive } from "../mm/pagecache";
+import { fileRead, fileWrite, fileAppend, fileSync, fileTruncate, fileCached, fileDirty, fileActive } from "../mm/pagecache";
 import { kernelAlloc, kernelFreeNewest, kernelPages, slabReclaimablePages } from "../mm/slab";
 
 // @ts-ignore: decorator
@@ -86,6 +86,13 @@ export function wl_file_write(file: u32, pages: u32): i32 {
   if (badFile(file)) return E_INVAL;
   kcompactdPoke();
   return <i32>fileWrite(file, pages);
+}
+
+/** Appends `pages` new pages to file `file` (dirty page cache; nothing cached is overwritten). */
+export function wl_file_append(file: u32, pages: u32): i32 {
+  if (badFile(file)) return E_INVAL;
+  kcompactdPoke();
+  return <i32>fileAppend(file, pages);
 }
 
 /** fsync(file): writes back its dirty pages. Returns pages written. */

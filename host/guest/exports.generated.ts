@@ -121,6 +121,7 @@ export interface GuestExports {
   wl_process_exit(proc: number): number;
   wl_file_read(file: number, pages: number): number;
   wl_file_write(file: number, pages: number): number;
+  wl_file_append(file: number, pages: number): number;
   wl_file_sync(file: number): number;
   wl_file_truncate(file: number): number;
   wl_kernel_alloc(pages: number, reclaimable: boolean | number): number;

@@ -377,10 +377,11 @@ class ScenarioRun {
         d.free(g, blocks); // what the OOM killer freed is pruned first
         // a killed compiler writes no object (the build goes on like make -k)
         if (writeBytes <= 0 || killed) return;
-        // the object file: dirty page cache, written back by the flusher
+        // the object file: new dirty page cache (appended, so objects accumulate as in a real
+        // build until reclaim or drop_caches), written back by the flusher
         const f = objectFiles[k % objectFiles.length];
         const n = Math.ceil(writeBytes / abi.PAGE_SIZE);
-        this.fileCall(st, n, g.wl_file_write(f, n));
+        this.fileCall(st, n, g.wl_file_append(f, n));
         this.dirtied(st, f);
       } });
       const phase = (k: number, atNs: number): void => {
