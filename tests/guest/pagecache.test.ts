@@ -21,6 +21,23 @@ describe("page cache", () => {
     t.validate();
   });
 
+  it("append adds new dirty pages and leaves the cached ones alone (an object file written once)", () => {
+    const t = timerGuest(32);
+    t.g.wl_file_read(6, 100);
+    const v = t.guest.views;
+    const cached: [number, number][] = [];
+    for (let p = 0; p < t.guest.frames; p++) if ((v.pflags[p] & abi.PT_MASK) === abi.PT_FILE && v.porder[p] >> 4 === 6) cached.push([p, v.versions[p]]);
+    expect(cached.length).toBe(100);
+    expect(t.g.wl_file_append(6, 40)).toBe(40);
+    expect(t.g.wl_file_cached(6)).toBe(140);
+    expect(t.g.wl_file_dirty(6)).toBe(40);
+    for (const [p, ver] of cached) expect(v.versions[p]).toBe(ver); // nothing rewritten
+    expect(t.g.wl_file_append(6, 40)).toBe(40);
+    expect(t.g.wl_file_cached(6)).toBe(180);
+    expect(t.g.wl_file_append(16, 1)).toBe(abi.E_INVAL);
+    t.validate();
+  });
+
   it("writes dirty cached pages first, then add dirty pages; sync cleans, truncate drops all", () => {
     const t = timerGuest(32);
     t.g.wl_file_read(5, 100);
