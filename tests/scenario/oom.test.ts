@@ -8,8 +8,8 @@ import { loadGuestModuleFromFile } from "../../host/node.js";
 import { parseScenario } from "../../host/scenario/load.js";
 import { resolveScenario } from "../../host/scenario/resolve.js";
 import { modelEngine } from "../../host/scenario/runner.js";
-import { column } from "../../host/scenario/engine.js";
 import type { RunResult } from "../../host/scenario/engine.js";
+import { at } from "./series-at.js";
 
 const MiB = 2 ** 20;
 const SCENARIO = `
@@ -38,13 +38,6 @@ async function run(mode: string): Promise<RunResult> {
   return modelEngine.runScenario(r);
 }
 
-const at = (res: RunResult, id: string, tS: number): number => {
-  const t = column(res.series, "t_s");
-  const v = column(res.series, id);
-  let out = v[0];
-  for (let i = 0; i < t.length && t[i] <= tS + 1e-9; i++) out = v[i];
-  return out;
-};
 
 describe("OOM kills of scenario workloads", () => {
   beforeAll(() => { loadGuestModuleFromFile(); });

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadGuestModuleFromFile } from "../../host/node.js";
-import { column } from "../../host/scenario/engine.js";
 import { parseScenario } from "../../host/scenario/load.js";
 import { resolveScenario } from "../../host/scenario/resolve.js";
 import { estimateEndNs, modelEngine } from "../../host/scenario/runner.js";
 import { compareRuns } from "../../host/report/compare.js";
 import { cli } from "../cli/helpers.js";
 import type { RunResult } from "../../host/scenario/engine.js";
+import { at } from "./series-at.js";
 
 const MiB = 2 ** 20;
 const root = join(import.meta.dirname, "../..");
@@ -25,13 +25,6 @@ async function run(text: string, mode = "as-written", files: Record<string, stri
   return modelEngine.runScenario(resolve(text, mode, files), { onProgress });
 }
 
-const at = (res: RunResult, id: string, tS: number) => {
-  const t = column(res.series, "t_s");
-  const v = column(res.series, id);
-  let out = v[0];
-  for (let i = 0; i < t.length && t[i] <= tS + 1e-9; i++) out = v[i];
-  return out;
-};
 
 describe("model engine runner", () => {
   beforeAll(() => { loadGuestModuleFromFile(); });
