@@ -89,8 +89,7 @@ interface VmState {
   /** Guest files with dirty pages → when they were first dirtied (ns), for the flusher. */
   dirtySince: Map<number, number>;
   flusherArmed: boolean;
-  /** Anonymous memory of plain anon.* steps, in allocation order (freed most recent first). */
-  anon: Block[];
+  /** Kernel memory of kernel.* steps, in allocation order (freed most recent first). */
   kernel: Block[];
   steps: ScriptStep[];
   workloadNs: number;
@@ -131,7 +130,7 @@ class ScenarioRun {
       }
       const steps = s.scripts[v.name] ?? [];
       this.states.push({ vm, balloon, skipped: 0, driver: new VmDriver(), files: s.guestFiles[v.name],
-        dirtySince: new Map(), flusherArmed: false, anon: [], kernel: [], steps, workloadNs: 0, done: false, fragmentKept: false, crashes: 0 });
+        dirtySince: new Map(), flusherArmed: false, kernel: [], steps, workloadNs: 0, done: false, fragmentKept: false, crashes: 0 });
     }
     this.columns = ["t_s", ...HOST_COLUMNS, ...s.vms.flatMap((v) => VM_COLUMNS.map((m) => `${v.name}.${m}`))];
     // columns of mechanisms the host does not have (yet) read as 0
@@ -163,8 +162,11 @@ class ScenarioRun {
     let valid = true;
     for (const st of this.states) {
       let r = 0;
-      st.vm.enter("validate", (g) => { r = g.mm_validate(); });
+      let o = 0;
+      st.vm.enter("validate", (g) => { r = g.mm_validate(); o = g.mm_validate_owners(); });
       if (r !== abi.OK) { valid = false; stopReason += `; ${st.vm.name}: mm_validate failed (${r})`; }
+      // page ownership (process anon lists and their blocks, file LRUs, kernel lists, vmstat)
+      if (o !== abi.OK) { valid = false; stopReason += `; ${st.vm.name}: mm_validate_owners failed (${o})`; }
     }
     return { series: { columns: this.columns, rows: this.rows }, summary: this.summary(valid, stopReason), events: this.events,
       valid, stoppedAtS: sim.now / 1e9, stopReason };
@@ -282,11 +284,11 @@ class ScenarioRun {
         return;
       case "anon.touch":
       case "anon.alloc":
-        this.guest(st, a.do, (g) => { st.anon.push(...d.allocAnon(g, a.size, a.do === "anon.touch", ANON_PID)); }, cont);
+        this.guest(st, a.do, (g) => { d.allocAnon(g, a.size, a.do === "anon.touch", ANON_PID); }, cont);
         return;
       case "anon.free":
         this.guest(st, a.do, (g) => {
-          d.free(g, st.anon, a.size ?? Infinity);
+          d.freeAnon(g, ANON_PID, a.size ?? Infinity);
           // "all anonymous memory" includes what the fragmenter kept: its process exits
           if (a.size === undefined && st.fragmentKept) { g.wl_process_exit(FRAGMENT_PID); st.fragmentKept = false; }
         }, cont);
@@ -298,7 +300,7 @@ class ScenarioRun {
         this.crash(st, a.kind, i);
         return;
       case "kernel.alloc":
-        this.guest(st, a.do, (g) => { st.kernel.push(...d.alloc(g, a.size, abi.GFP_KERNEL, true, a.order ?? 0)); }, cont);
+        this.guest(st, a.do, (g) => { st.kernel.push(...d.alloc(g, a.size, abi.GFP_KERNEL, a.order ?? 0)); }, cont);
         return;
       case "kernel.free":
         this.guest(st, a.do, (g) => { d.free(g, st.kernel, a.size ?? Infinity); }, cont);
@@ -358,7 +360,7 @@ class ScenarioRun {
     // job slots: a unit runs as its slot's guest process while it holds memory
     const slots = Array.from({ length: Math.max(1, Math.min(b.jobs, units.length)) }, (_, j) => j);
     const runUnit = (k: number, slot: number, timeNs: number, anonBytes: number, readBytes: number, writeBytes: number, after: () => void): void => {
-      const blocks: Block[] = [];
+      let pages = 0; // anonymous pages this unit faulted in (its process frees as many at the end)
       const pid = BUILD_PID_BASE + (slot % NR_BUILD_PIDS);
       let gen = -1; // the process's OOM kill count when the unit started; a change ends the unit's work
       const dead = (g: GuestExports): boolean => {
@@ -370,13 +372,14 @@ class ScenarioRun {
       if (readBytes > 0) phases.push({ label: "build:read", computeNs: 0, fn: (g) => { if (!dead(g)) this.readSources(st, g, sourceFiles[k % sourceFiles.length], readBytes); } });
       for (let k = 0; k < ANON_STEPS; k++) {
         phases.push({ label: "build:anon", computeNs: k === 0 ? 0 : slice,
-          fn: (g) => { if (!dead(g)) blocks.push(...d.allocAnon(g, anonBytes / ANON_STEPS, true, pid)); } });
+          fn: (g) => { if (!dead(g)) pages += d.allocAnon(g, anonBytes / ANON_STEPS, true, pid); } });
       }
       phases.push({ label: "build:end", computeNs: slice, fn: (g) => {
-        const killed = dead(g);
-        d.free(g, blocks); // what the OOM killer freed is pruned first
-        // a killed compiler writes no object (the build goes on like make -k)
-        if (writeBytes <= 0 || killed) return;
+        // a killed compiler's memory is gone already, and it writes no object (the build goes on
+        // like make -k); jobs sharing a process free its newest pages, as many as they took
+        if (dead(g)) return;
+        if (pages > 0) d.freeAnon(g, pid, pages * abi.PAGE_SIZE);
+        if (writeBytes <= 0) return;
         // the object file: new dirty page cache (appended, so objects accumulate as in a real
         // build until reclaim or drop_caches), written back by the flusher
         const f = objectFiles[k % objectFiles.length];
@@ -487,16 +490,15 @@ class ScenarioRun {
     const trace = replayTrace(this.s.files, a);
     if (trace === undefined) throw new NotSupportedError(`replay file ${a.file} was not provided to the engine`);
     const d = st.driver;
-    const blocks: Block[] = [];
     const t0 = sim.now;
     trace.tS.forEach((t, k) => {
       const want = trace.bytes[k];
       const last = k === trace.tS.length - 1;
       this.guest(st, "replay", (g) => {
-        VmDriver.prune(g, blocks); // the OOM killer may have taken the replayed process's memory
-        const have = VmDriver.bytesOf(blocks);
-        if (want > have) blocks.push(...d.allocAnon(g, want - have, true, REPLAY_PID));
-        else if (want < have) d.free(g, blocks, have - want);
+        // what the replayed process holds now (the OOM killer may have taken it)
+        const have = g.wl_proc_anon_pages(REPLAY_PID) * abi.PAGE_SIZE;
+        if (want > have) d.allocAnon(g, want - have, true, REPLAY_PID);
+        else if (want < have) d.freeAnon(g, REPLAY_PID, have - want);
       }, last ? () => { st.workloadNs += sim.now - t0; done(); } : undefined, false, t0 + t * 1e9);
     });
     if (trace.tS.length === 0) done();
