@@ -69,13 +69,6 @@ function releaseEntry(pid: u32, pfn: u32, order: u32): void {
   vmstatAdd(VM_NR_ANON, -<f64>n);
 }
 
-/** munmap of one entry: OK, or E_INVAL if `pfn` is not `pid`'s entry of `order`. */
-export function procFreeBlock(pid: u32, pfn: u32, order: u32): i32 {
-  if (!procOwnsBlock(pid, pfn, order)) return E_INVAL;
-  releaseEntry(pid, pfn, order);
-  return OK;
-}
-
 /**
  * Splits `pid`'s block entry `pfn` of `order` into 2^order order-0 entries in its place on the
  * list (split_huge_page before a partial munmap): frame pfn stays newest. OK or E_INVAL.

@@ -8,11 +8,10 @@
 // kcompactd's periodic check (mm/kcompactd.ts).
 
 import { E_INVAL, NR_PROCS, NR_FILES, PAGEBLOCK_ORDER } from "../abi";
-import { nrFrames } from "../mm/pfn";
 import { kcompactdPoke } from "../mm/kcompactd";
 import { anonAlloc, anonTouch, anonFree, anonAllocBlock } from "./anon";
 import { fragment } from "./fragment";
-import { procExit, procAnonPages, procKilled, procFreeBlock, procSplitBlock } from "../mm/process";
+import { procExit, procAnonPages, procKilled } from "../mm/process";
 import { fileRead, fileWrite, fileAppend, fileSync, fileTruncate, fileCached, fileDirty, fileActive } from "../mm/pagecache";
 import { kernelAlloc, kernelFreeNewest, kernelPages, slabReclaimablePages } from "../mm/slab";
 
@@ -52,19 +51,6 @@ export function wl_anon_alloc_block(proc: u32, order: u32, gfp: u32, touch: bool
   if (badProc(proc) || order > PAGEBLOCK_ORDER) return <u32>E_INVAL;
   kcompactdPoke();
   return anonAllocBlock(proc, order, gfp, touch);
-}
-
-/** Process `proc` unmaps its entry `pfn` of `order` (one block or page): OK or E_INVAL if it has no such entry. */
-export function wl_anon_free_block(proc: u32, pfn: u32, order: u32): i32 {
-  if (badProc(proc) || pfn >= nrFrames) return E_INVAL;
-  kcompactdPoke();
-  return procFreeBlock(proc, pfn, order);
-}
-
-/** Process `proc` splits its block entry `pfn` of `order` into order-0 entries (before a partial unmap): OK or E_INVAL. */
-export function wl_anon_split_block(proc: u32, pfn: u32, order: u32): i32 {
-  if (badProc(proc) || pfn >= nrFrames) return E_INVAL;
-  return procSplitBlock(proc, pfn, order);
 }
 
 /** Process `proc` exits: all its pages are freed. Returns pages freed. */

@@ -116,8 +116,6 @@ export interface GuestExports {
   wl_anon_touch(proc: number, pages: number): number;
   wl_anon_free(proc: number, pages: number): number;
   wl_anon_alloc_block(proc: number, order: number, gfp: number, touch: boolean | number): number;
-  wl_anon_free_block(proc: number, pfn: number, order: number): number;
-  wl_anon_split_block(proc: number, pfn: number, order: number): number;
   wl_process_exit(proc: number): number;
   wl_file_read(file: number, pages: number): number;
   wl_file_write(file: number, pages: number): number;
