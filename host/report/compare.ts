@@ -2,7 +2,7 @@
 // Comparison metrics across modes of one scenario (definitions: docs/scenarios.md, "Comparison
 // metrics"): footprint GiB·min (trapezoid integral of host RSS, as the HyperAlloc artifact
 // computes it), peak and final host RSS, reclaimed GiB, shrink GiB/s, guest slowdown, refaults,
-// migration bytes. Plus the text table `compare` prints. Guest slowdown is the workload's
+// guest OOM kills, migration bytes. Plus the text table `compare` prints. Guest slowdown is the workload's
 // completion time against the baseline mode (as build-time increases are reported): the engine
 // makes memory work (refaults, reclaim, device work on the vCPU) delay the workload.
 
@@ -32,6 +32,8 @@ export interface ModeMetrics {
    */
   slowdownPct: number | null;
   refaults: number;
+  /** Guest OOM kills, summed over VMs (a workload killed because memory ran out in the guest). */
+  oomKills: number;
   /** Sum of ram.transferred over migrated VMs; null when nothing migrated. */
   migrationBytes: number | null;
 }
@@ -85,6 +87,7 @@ export function modeMetrics(run: ModeRun): Omit<ModeMetrics, "slowdownPct"> {
     workloadS: vms.reduce((m, v) => Math.max(m, v.workload_s), 0),
     workloadSByVm: Object.fromEntries(Object.entries(run.summary.vms).map(([n, v]) => [n, v.workload_s])),
     refaults: vms.reduce((s, v) => s + v.refaults, 0),
+    oomKills: vms.reduce((s, v) => s + v.oom_kills, 0),
     migrationBytes: migr.length ? migr.reduce((s, m) => s + m.ram.transferred, 0) : null,
   };
 }
@@ -110,14 +113,19 @@ function slowdownPct(mode: Record<string, number>, base: Record<string, number>)
 
 const fix = (v: number | null, d: number) => (v === null ? "-" : v.toFixed(d));
 
-/** The comparison as a fixed-width text table (one row per mode). */
+/**
+ * The comparison as a fixed-width text table (one row per mode). The OOM-kill and migration
+ * columns appear only when some mode has one.
+ */
 export function formatTable(ms: readonly ModeMetrics[]): string {
   const withMig = ms.some((m) => m.migrationBytes !== null);
+  const withOom = ms.some((m) => m.oomKills > 0);
   const head = ["mode", "footprint GiB·min", "peak GiB", "final GiB", "reclaimed GiB", "shrink GiB/s", "workload s",
-    "slowdown %", "refaults", ...(withMig ? ["migrated MiB"] : []), "valid"];
+    "slowdown %", "refaults", ...(withOom ? ["OOM kills"] : []), ...(withMig ? ["migrated MiB"] : []), "valid"];
   const rows = ms.map((m) => [m.mode, fix(m.footprintGiBMin, 2), fix(m.peakRssGiB, 2), fix(m.finalRssGiB, 2),
     fix(m.reclaimedGiB, 2), fix(m.shrinkGiBps, 2), fix(m.workloadS, 1),
     m.slowdownPct === null ? "-" : `${m.slowdownPct >= 0 ? "+" : ""}${m.slowdownPct.toFixed(1)}`, String(m.refaults),
+    ...(withOom ? [String(m.oomKills)] : []),
     ...(withMig ? [m.migrationBytes === null ? "-" : (m.migrationBytes / MiB).toFixed(1)] : []), m.valid ? "yes" : "NO"]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");

@@ -72,10 +72,10 @@ function metricsTable(ms: readonly ModeMetrics[]): string {
   const f = (v: number | null, d: number) => (v === null ? "–" : v.toFixed(d));
   const rows = ms.map((m) => `<tr><td>${esc(m.mode)}</td><td>${f(m.footprintGiBMin, 2)}</td><td>${f(m.peakRssGiB, 2)}</td>` +
     `<td>${f(m.finalRssGiB, 2)}</td><td>${f(m.reclaimedGiB, 2)}</td><td>${f(m.shrinkGiBps, 2)}</td><td>${f(m.workloadS, 1)}</td>` +
-    `<td>${f(m.slowdownPct, 1)}</td><td>${m.refaults}</td><td>${m.migrationBytes === null ? "–" : (m.migrationBytes / 2 ** 20).toFixed(1)}</td>` +
+    `<td>${f(m.slowdownPct, 1)}</td><td>${m.refaults}</td><td>${m.oomKills}</td><td>${m.migrationBytes === null ? "–" : (m.migrationBytes / 2 ** 20).toFixed(1)}</td>` +
     `<td>${m.valid ? "yes" : "<b>NO</b>"}</td></tr>`).join("\n");
   return `<table><thead><tr><th>mode</th><th>footprint GiB·min</th><th>peak host RSS GiB</th><th>final GiB</th>` +
-    `<th>reclaimed GiB</th><th>shrink GiB/s</th><th>workload s</th><th>slowdown %</th><th>refaults</th>` +
+    `<th>reclaimed GiB</th><th>shrink GiB/s</th><th>workload s</th><th>slowdown %</th><th>refaults</th><th>OOM kills</th>` +
     `<th>migrated MiB</th><th>valid</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 

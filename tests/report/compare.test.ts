@@ -44,6 +44,20 @@ describe("comparison metrics", () => {
     expect(table.split("\n")[0]).toContain("footprint GiB·min");
     expect(table).toMatch(/^reporting\s/m);
     expect(table).not.toContain("migrated MiB");
+    expect(table).not.toContain("OOM kills"); // nobody was killed: the column stays out
+    expect(none.oomKills).toBe(0);
+  });
+
+  it("compare: an OOM-kill column appears when a mode killed a workload", () => {
+    const s = parseScenario(readFileSync(join(root, "scenarios/balloon-512m.yaml"), "utf8"), "b.yaml");
+    const runs = ["balloon", "balloon-oom"].map((mode) => ({ mode, ...fakeRun(resolveScenario(s, mode, "f")) }));
+    runs[0].summary.vms.busy.oom_kills = 2;
+    const ms = compareRuns(runs);
+    expect(ms.map((m) => m.oomKills)).toEqual([2, 0]);
+    const lines = formatTable(ms).split("\n");
+    expect(lines[0]).toContain("OOM kills");
+    expect(lines[2]).toMatch(/\s2\s+yes$/);
+    expect(lines[3]).toMatch(/\s0\s+yes$/);
   });
 
   it("compare: migration bytes appear when a VM migrated, and hinting sends less", () => {
