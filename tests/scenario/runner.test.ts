@@ -72,7 +72,7 @@ describe("model engine runner", () => {
     expect(held - at(r, "host.rss_bytes", free + 10)).toBeGreaterThan(500 * MiB);
   });
 
-  it("balloon: a target inflates the balloon, host RSS falls by the touched pages it takes; without a balloon the command is skipped", async () => {
+  it("balloon: a target inflates the balloon, host RSS falls by the touched pages it takes, a workload outgrowing it is OOM-killed unless the balloon deflates on OOM; without a balloon the command is skipped", async () => {
     const text = readFileSync(join(root, "scenarios/balloon-512m.yaml"), "utf8");
     const r = await run(text, "balloon");
     expect(r.valid).toBe(true);
@@ -80,9 +80,18 @@ describe("model engine runner", () => {
     const deflate = r.events.find((e) => e.label === "deflate" && e.vm === "idle")?.t_s ?? NaN;
     expect(at(r, "idle.balloon.actual_bytes", deflate - 0.1)).toBe(512 * MiB);
     expect(at(r, "idle.rss_bytes", inflate - 0.1) - at(r, "idle.rss_bytes", deflate - 0.1)).toBeGreaterThan(400 * MiB);
-    // the busy guest keeps its 400 MiB workload resident
-    expect(at(r, "busy.rss_bytes", deflate - 0.1)).toBeGreaterThanOrEqual(400 * MiB);
+    // the busy guest's workload stays resident until it grows past what the balloon left: then
+    // the guest's OOM killer kills it (no deflate-on-OOM in mode balloon)
+    const grow = r.events.find((e) => e.label === "grow")?.t_s ?? NaN;
+    expect(at(r, "busy.rss_bytes", grow - 0.1)).toBeGreaterThanOrEqual(400 * MiB);
+    expect(r.summary.vms.busy.oom_kills).toBe(1);
+    expect(r.summary.vms.idle.oom_kills).toBe(0);
     expect(r.summary.vms.idle.balloon_actual_bytes).toBe(0);
+    // with deflate-on-OOM the balloon gives way instead and the workload keeps its 700 MiB
+    const oom = await run(text, "balloon-oom");
+    expect(oom.summary.vms.busy.oom_kills).toBe(0);
+    expect(at(oom, "busy.rss_bytes", deflate - 0.1)).toBeGreaterThanOrEqual(700 * MiB);
+    expect(at(oom, "busy.balloon.actual_bytes", deflate - 0.1)).toBeLessThan(512 * MiB);
     const none = await run(text, "none");
     expect(none.summary.vms.idle.skipped_actions).toBe(2);
     expect(at(none, "idle.rss_bytes", 30)).toBeGreaterThan(800 * MiB);
