@@ -4,17 +4,24 @@
 // (split to order 0) in MOVABLE pageblocks only, and pages migrate low → high until the scanners
 // meet or the goal is reached (a free block of the requested order, or a proactive score).
 // Also compaction_suitable, the fragmentation score, deferral and direct compaction.
-// Model: one scan mode (every non-isolated pageblock is a migration source, as in sync mode), no
-// skip bits, no cached scanner positions between runs, no capture. Follows mm/compaction.c.
+// Runs for an order (direct compaction, kcompactd) start where the last run's scanners stopped
+// (compact_cached_*_pfn) and skip pageblocks marked PB_migrate_skip; whole-zone runs
+// (compact_memory, proactive) start at the zone's ends and ignore the marks. Both set them: the
+// migrate scanner on a pageblock it scanned without isolating anything, the free scanner on every
+// pageblock it scanned to the end. Marks are cleared when kswapd goes to sleep after a direct
+// compaction's scanners met, or when compaction restarts after the longest deferral.
+// Model: one scan mode (every non-isolated pageblock is a migration source, as in sync mode; one
+// cached migrate pfn, not one per mode), no fast free-page search, no capture. Follows
+// mm/compaction.c.
 
 import {
   NIL, NR_ZONES, NR_ORDERS, MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_NR_PAGES, MT_MOVABLE, MT_ISOLATE,
-  MT_PCPTYPES, PG_BUDDY, PG_HEAD, PAGE_ALLOC_COSTLY_ORDER, WMARK_MIN, WMARK_LOW, GFP_CLASS_MASK, GFP_MOVABLE,
+  MT_PCPTYPES, PG_BUDDY, PG_HEAD, PB_SKIP, PAGE_ALLOC_COSTLY_ORDER, WMARK_MIN, WMARK_LOW, GFP_CLASS_MASK, GFP_MOVABLE,
   ZONE_MOVABLE, ZONE_NORMAL, OK, COMPACT_CLUSTER_MAX, VM_COMPACT_MIGRATE_SCANNED,
   VM_COMPACT_FREE_SCANNED, VM_COMPACT_ISOLATED, PARAM_EXTFRAG_THRESHOLD, PARAM_COMPACTION_PROACTIVENESS,
   COMPACT_SKIPPED, COMPACT_DEFERRED, COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS,
 } from "../abi";
-import { PFLAGS, getOrder, getPageblockMt } from "./pfn";
+import { PFLAGS, PAGEBLOCK, getOrder, getPageblockMt } from "./pfn";
 import { vmstatAdd } from "../lib/scb";
 import { charge } from "../lib/clock";
 import { param } from "../lib/params";
@@ -40,6 +47,14 @@ let ccZone: u32 = 0;
 let ccOrder: i32 = -1; // -1: whole zone (compact_memory / proactive)
 let ccMt: u32 = MT_MOVABLE;
 let ccProactive: bool = false;
+/** cc->ignore_skip_hint: compact_memory and proactive runs neither skip nor resume. */
+let ccIgnoreSkip: bool = false;
+/** cc->whole_zone: the migrate scanner started at the zone's start (scanners meeting = COMPLETE). */
+let ccWholeZone: bool = false;
+/** cc->direct_compaction: scanners meeting asks kswapd to clear the skip marks. */
+let ccDirect: bool = false;
+/** Pages the migrate scanner isolated in its current pageblock (no isolation: mark it skip). */
+let blockIsolated: u32 = 0;
 let migratePfn: u32 = 0;
 let freeBlock: i64 = 0; // start of the free scanner's current pageblock
 let freeCursor: u32 = NIL; // next pfn the free scanner looks at inside freeBlock
@@ -58,6 +73,61 @@ export let lastResult: i32 = 0;
 const considered = new StaticArray<u32>(NR_ZONES);
 const deferShift = new StaticArray<u32>(NR_ZONES);
 const orderFailed = new StaticArray<u32>(NR_ZONES);
+// zone->compact_cached_migrate_pfn, compact_cached_free_pfn, compact_blockskip_flush.
+const cachedMigrate = new StaticArray<u32>(NR_ZONES);
+const cachedFree = new StaticArray<u32>(NR_ZONES);
+const cachedValid = new StaticArray<bool>(NR_ZONES);
+const blockskipFlush = new StaticArray<bool>(NR_ZONES);
+
+// ---- skip marks and cached scanner positions --------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function pageblockSkip(pfn: u32): bool { return (load<u8>(PAGEBLOCK + <usize>(pfn >> PAGEBLOCK_ORDER)) & PB_SKIP) != 0; }
+// @ts-ignore: decorator
+@inline function setPageblockSkip(pfn: u32): void {
+  const a = PAGEBLOCK + <usize>(pfn >> PAGEBLOCK_ORDER);
+  store<u8>(a, load<u8>(a) | PB_SKIP);
+}
+
+/** reset_cached_positions: the next run starts at the zone's ends. */
+function resetCachedPositions(z: u32): void {
+  cachedMigrate[z] = zoneStart(z);
+  cachedFree[z] = (zoneEnd(z) - 1) & ~(PAGEBLOCK_NR_PAGES - 1);
+  cachedValid[z] = true;
+}
+
+/** __reset_isolation_suitable: clears every skip mark of zone `z` and its cached positions. */
+function resetIsolationSuitableZone(z: u32): void {
+  const end = zoneEnd(z);
+  for (let p = zoneStart(z) & ~(PAGEBLOCK_NR_PAGES - 1); p < end; p += PAGEBLOCK_NR_PAGES) {
+    const a = PAGEBLOCK + <usize>(p >> PAGEBLOCK_ORDER);
+    store<u8>(a, load<u8>(a) & ~PB_SKIP);
+  }
+  resetCachedPositions(z);
+  blockskipFlush[z] = false;
+}
+
+/**
+ * reset_isolation_suitable: kswapd is going to sleep, so compaction may succeed again where it
+ * failed: zones whose direct compaction ran its scanners to the meeting point lose their marks.
+ */
+export function resetIsolationSuitable(): void {
+  for (let z: u32 = 0; z < NR_ZONES; z++) if (blockskipFlush[z] && zonePopulated(z)) resetIsolationSuitableZone(z);
+}
+
+/** Pageblocks of zone `z` marked skip (tests, mm_compact_skip_marks). */
+export function zoneSkipMarks(z: u32): u32 {
+  const end = zoneEnd(z);
+  let n: u32 = 0;
+  for (let p = zoneStart(z) & ~(PAGEBLOCK_NR_PAGES - 1); p < end; p += PAGEBLOCK_NR_PAGES) if (pageblockSkip(p)) n++;
+  return n;
+}
+
+/** compaction_restarting: the longest deferral ran out, so the next run starts afresh. */
+function compactionRestarting(z: u32, order: i32): bool {
+  if (order < 0 || <u32>order < orderFailed[z]) return false;
+  return deferShift[z] == COMPACT_MAX_DEFER_SHIFT && considered[z] >= (<u32>1 << deferShift[z]);
+}
 
 // ---- scores and suitability -----------------------------------------------------------------
 
@@ -158,9 +228,13 @@ export function compactDeferShift(z: u32): u32 { return deferShift[z]; }
  */
 function isolateMigratepages(): void {
   const zend = zoneEnd(ccZone);
-  let blockEnd = (migratePfn & ~(PAGEBLOCK_NR_PAGES - 1)) + PAGEBLOCK_NR_PAGES;
+  const blockStart = migratePfn & ~(PAGEBLOCK_NR_PAGES - 1);
+  let blockEnd = blockStart + PAGEBLOCK_NR_PAGES;
   if (blockEnd > zend) blockEnd = zend;
   if (getPageblockMt(migratePfn) == MT_ISOLATE) { migratePfn = blockEnd; return; }
+  // isolation_suitable: a pageblock marked skip is passed over unless the run ignores the marks
+  if (!ccIgnoreSkip && pageblockSkip(migratePfn)) { migratePfn = blockEnd; return; }
+  if (migratePfn == blockStart || migratePfn == zoneStart(ccZone)) blockIsolated = 0;
   let p = migratePfn;
   let scanned: u32 = 0;
   while (p < blockEnd && nrMigrate < COMPACT_CLUSTER_MAX) {
@@ -179,10 +253,16 @@ function isolateMigratepages(): void {
     if (pageMovable(p) && isolateMovablePage(p)) {
       store<u32>(MIGRATE + (<usize>nrMigrate << 2), p);
       nrMigrate++;
+      blockIsolated++;
     }
     p++;
   }
   migratePfn = p < blockEnd ? p : blockEnd;
+  if (migratePfn == blockEnd) {
+    // the pageblock is done: mark it if it gave nothing, and let the next run start after it
+    if (blockIsolated == 0) setPageblockSkip(blockStart);
+    if (blockEnd > cachedMigrate[ccZone]) cachedMigrate[ccZone] = blockEnd;
+  }
   lastMigrateScanned += scanned;
   vmstatAdd(VM_COMPACT_MIGRATE_SCANNED, <f64>scanned);
   vmstatAdd(VM_COMPACT_ISOLATED, <f64>nrMigrate);
@@ -210,7 +290,7 @@ function isolateFreepages(want: u32): void {
     let end = bs + PAGEBLOCK_NR_PAGES;
     if (end > ze) end = ze;
     if (freeCursor == NIL) freeCursor = start;
-    if (suitableTarget(bs)) {
+    if ((ccIgnoreSkip || !pageblockSkip(bs)) && suitableTarget(bs)) {
       while (freeCursor < end && nrFree < want) {
         const p = freeCursor;
         scanned++;
@@ -231,6 +311,9 @@ function isolateFreepages(want: u32): void {
         freeCursor = p + (<u32>1 << o);
       }
       if (freeCursor < end) break; // enough for now: resume inside this pageblock
+      // update_pageblock_skip: scanned to the end, so the next run starts below it
+      setPageblockSkip(bs);
+      if (bs >= PAGEBLOCK_NR_PAGES && bs - PAGEBLOCK_NR_PAGES < cachedFree[ccZone]) cachedFree[ccZone] = bs - PAGEBLOCK_NR_PAGES;
     }
     freeBlock -= PAGEBLOCK_NR_PAGES;
     freeCursor = NIL;
@@ -248,7 +331,9 @@ function migrateBatch(): void {
     if (nrFree == 0) isolateFreepages(nrMigrate - i);
     if (nrFree == 0) {
       for (let j = i; j < nrMigrate; j++) putbackMovablePage(load<u32>(MIGRATE + (<usize>j << 2)));
-      freeRefused = true;
+      // -ENOMEM from compaction_alloc ends the run unless the scanners met: then the finish
+      // check sees them meet (and resets the cached positions)
+      if (!scannersMet()) freeRefused = true;
       break;
     }
     nrFree--;
@@ -274,7 +359,12 @@ function releaseFreepages(): void {
 
 /** __compact_finished (evaluated at pageblock boundaries of the migrate scanner). */
 function compactFinished(): i32 {
-  if (scannersMet()) return COMPACT_COMPLETE;
+  if (scannersMet()) {
+    // the next run starts anew; after a direct run kswapd clears the marks when it sleeps
+    resetCachedPositions(ccZone);
+    if (ccDirect) blockskipFlush[ccZone] = true;
+    return ccWholeZone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
+  }
   if ((migratePfn & (PAGEBLOCK_NR_PAGES - 1)) != 0) return COMPACT_CONTINUE;
   if (ccProactive) {
     return fragmentationScoreZone(ccZone) > fragmentationScoreWmark(true) ? COMPACT_CONTINUE : COMPACT_SUCCESS;
@@ -295,14 +385,31 @@ function compactFinished(): i32 {
  * (compact_memory), unless `proactive`, which stops once the zone's score is <= wmark_low.
  * Returns COMPACT_COMPLETE / COMPACT_SUCCESS / COMPACT_PARTIAL_SKIPPED.
  */
-export function compactZone(z: u32, order: i32, mt: u32, proactive: bool): i32 {
+export function compactZone(z: u32, order: i32, mt: u32, proactive: bool, direct: bool = false): i32 {
   if (MIGRATE == 0) { MIGRATE = heap.alloc(<usize>COMPACT_CLUSTER_MAX << 2); FREE = heap.alloc(<usize>FREE_CAP << 2); }
   ccZone = z; ccOrder = order; ccMt = mt < MT_PCPTYPES ? mt : MT_MOVABLE; ccProactive = proactive;
+  ccDirect = direct;
   lastMigrated = 0; lastMigrateScanned = 0; lastFreeScanned = 0;
   nrMigrate = 0; nrFree = 0; freeRefused = false;
-  migratePfn = zoneStart(z);
-  freeBlock = <i64>((zoneEnd(z) - 1) & ~(PAGEBLOCK_NR_PAGES - 1));
+  const zs = zoneStart(z), ze = zoneEnd(z);
+  const lastBlock = (ze - 1) & ~(PAGEBLOCK_NR_PAGES - 1);
+  if (!cachedValid[z]) resetCachedPositions(z);
+  if (compactionRestarting(z, order)) resetIsolationSuitableZone(z);
+  // compact_memory and proactive runs cover the whole zone; order-targeted runs resume
+  ccIgnoreSkip = order < 0;
+  if (ccIgnoreSkip) {
+    migratePfn = zs;
+    freeBlock = <i64>lastBlock;
+  } else {
+    let m = cachedMigrate[z], f = cachedFree[z];
+    if (m < zs || m >= ze) { m = zs; cachedMigrate[z] = m; }
+    if (f < zs || f >= ze) { f = lastBlock; cachedFree[z] = f; }
+    migratePfn = m;
+    freeBlock = <i64>f;
+  }
+  ccWholeZone = migratePfn <= zs;
   freeCursor = NIL;
+  blockIsolated = 0;
   drainZonePcp(z);
   let r: i32 = COMPACT_CONTINUE;
   let undrained = false;
@@ -353,7 +460,7 @@ export function tryToCompactPages(order: u32, gfp: u32): bool {
     if (compactionDeferred(z, order)) { lastResult = COMPACT_DEFERRED; continue; }
     if (zoneWatermarkOk(z, order, WMARK_MIN)) return true;
     if (!compactionSuitable(z, order)) { lastResult = COMPACT_SKIPPED; continue; }
-    const r = compactZone(z, <i32>order, mt, false);
+    const r = compactZone(z, <i32>order, mt, false, true);
     if (zoneWatermarkOk(z, order, WMARK_MIN)) { compactionDeferReset(z, order); return true; }
     if (r == COMPACT_COMPLETE || r == COMPACT_PARTIAL_SKIPPED) deferCompaction(z, order);
   }

@@ -15,6 +15,7 @@ import { zoneWatermarkOk, clearWatermarkBoost, watermarkBoost } from "./watermar
 import { setKswapdWakeHook } from "./page_alloc";
 import { kswapdShrink, kswapdFailureCount, kswapdFailed } from "./vmscan";
 import { kcompactdWake } from "./kcompactd";
+import { resetIsolationSuitable } from "./compaction";
 
 /** MAX_RECLAIM_RETRIES (mm/internal.h): failed kswapd runs before it is considered hopeless. */
 const MAX_RECLAIM_RETRIES: u32 = 16;
@@ -70,6 +71,8 @@ function kswapdRun(id: u32): void {
   }
   if (pgdatBalanced(highest)) {
     for (let z: u32 = 0; z <= highest; z++) clearWatermarkBoost(z);
+    // kswapd_try_to_sleep: compaction may succeed again where it recently failed
+    resetIsolationSuitable();
   } else if (total == 0) kswapdFailed();
   if (order > 0) kcompactdWake(order, highest);
 }

@@ -13,7 +13,7 @@ import { zonePopulated } from "./zone";
 import {
   compactAll, compactZone, compactionSuitable, extfragForOrder, fragmentationScoreZone,
   fragmentationScoreNode, fragmentationScoreWmark, compactDeferShift, lastMigrated,
-  lastMigrateScanned, lastFreeScanned, lastResult,
+  lastMigrateScanned, lastFreeScanned, lastResult, zoneSkipMarks,
 } from "./compaction";
 import { kcompactdPoke, proactiveRuns, checks } from "./kcompactd";
 import { kswapdPending } from "./kswapd";
@@ -42,6 +42,12 @@ export function mm_compact_zone(zone: u32, order: i32, mt: u32): i32 {
   if (zone >= NR_ZONES || order >= <i32>NR_ORDERS || mt >= MT_PCPTYPES) return E_INVAL;
   if (!zonePopulated(zone)) return E_RANGE;
   return compactZone(zone, order < 0 ? -1 : order, mt, false);
+}
+
+/** Pageblocks of `zone` marked PB_migrate_skip (compaction skips them until the marks are reset). */
+export function mm_compact_skip_marks(zone: u32): i32 {
+  if (zone >= NR_ZONES) return E_INVAL;
+  return <i32>zoneSkipMarks(zone);
 }
 
 /** Statistic `id` (abi.ts CS_*) of the last compaction run. */

@@ -96,6 +96,7 @@ export interface GuestExports {
   mm_drop_caches(mode: number): number;
   mm_compact_all(): number;
   mm_compact_zone(zone: number, order: number, mt: number): number;
+  mm_compact_skip_marks(zone: number): number;
   mm_compact_stats(id: number): number;
   mm_compaction_suitable(zone: number, order: number): number;
   mm_compact_defer_shift(zone: number): number;

@@ -168,3 +168,57 @@ describe("compaction", () => {
     expect(ns).toBeGreaterThanOrEqual(moved * t.guest.views.costs[abi.COST_PAGE_COPY_NS]);
   });
 });
+
+describe("compaction skip marks and cached scanner positions", () => {
+  /**
+   * A 64 MiB guest whose every pageblock keeps an unmovable page: no order-9 block can form.
+   * Proactive compaction is off (it would scan, and mark, on its own 500 ms cadence).
+   */
+  function pinned() {
+    const t = timerGuest(64, { release: true, params: [[abi.PARAM_COMPACTION_PROACTIVENESS, 0]] });
+    const free = t.g.mm_zone_info(Z, abi.ZI_FREE);
+    t.g.wl_fragment(0, free, 64, 7, true);
+    t.g.mm_drain_pcp();
+    t.runUntil(t.now() + 1e9); // the fragmenter's kswapd wakeup runs now, not during the test
+    return t;
+  }
+  const scanned = (t: ReturnType<typeof timerGuest>) =>
+    t.g.mm_compact_stats(abi.CS_MIGRATE_SCANNED) + t.g.mm_compact_stats(abi.CS_FREE_SCANNED);
+
+  it("a failed run marks the pageblocks it got nothing from; the next run skips them; compact_memory ignores the marks", () => {
+    const t = pinned();
+    expect(t.g.mm_compact_skip_marks(Z)).toBe(0);
+    expect(t.g.mm_compact_zone(Z, 9, abi.MT_MOVABLE)).toBe(abi.COMPACT_COMPLETE); // scanners met, from the zone's start
+    const first = scanned(t);
+    const marks = t.g.mm_compact_skip_marks(Z);
+    expect(first).toBeGreaterThan(1000);
+    expect(marks).toBeGreaterThan(16);
+    expect(t.g.mm_compact_zone(Z, 9, abi.MT_MOVABLE)).toBe(abi.COMPACT_COMPLETE);
+    expect(scanned(t)).toBeLessThan(first / 4); // the marked pageblocks are passed over
+    t.g.mm_compact_all(); // /proc/sys/vm/compact_memory: whole zone, marks ignored
+    expect(t.g.mm_compact_stats(abi.CS_MIGRATE_SCANNED)).toBeGreaterThan(first / 2);
+    t.validate();
+  });
+
+  it("direct compaction's marks are cleared when kswapd next goes to sleep balanced", () => {
+    const t = pinned();
+    const runs0 = t.guest.views.vmstat[abi.VM_PAGEOUTRUN];
+    let pfn = 0;
+    t.run((g) => { pfn = g.mm_alloc(9, abi.GFP_KERNEL); }); // direct compaction: the scanners meet
+    expect(pfn).toBe(abi.NIL);
+    expect(t.guest.views.vmstat[abi.VM_COMPACT_STALL]).toBeGreaterThan(0);
+    expect(t.g.mm_compact_stats(abi.CS_RESULT)).toBe(abi.COMPACT_COMPLETE);
+    const marks = t.g.mm_compact_skip_marks(Z);
+    expect(marks).toBeGreaterThan(16);
+    t.runUntil(t.now() + 1e9);
+    expect(t.guest.views.vmstat[abi.VM_PAGEOUTRUN]).toBe(runs0); // balanced: kswapd was not woken
+    expect(t.g.mm_compact_skip_marks(Z)).toBeGreaterThanOrEqual(marks); // so the marks stay
+    // page cache pushes the zone below LOW: kswapd runs, balances it and goes to sleep
+    t.run((g) => { g.wl_file_read(1, 15500); });
+    t.runUntil(t.now() + 1e9);
+    expect(t.guest.views.vmstat[abi.VM_PAGEOUTRUN]).toBeGreaterThan(runs0);
+    expect(t.g.mm_kswapd_pending()).toBe(0);
+    expect(t.g.mm_compact_skip_marks(Z)).toBe(0);
+    t.validate();
+  });
+});
