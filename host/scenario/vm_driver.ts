@@ -35,8 +35,6 @@ const E_INVAL_U32 = abi.E_INVAL >>> 0;
 export class VmDriver {
   /** Allocations that failed even after the guest's reclaim and OOM path (the guest ran out). */
   oomFails = 0;
-  /** Anonymous allocations cut short because the OOM killer chose the allocating process. */
-  killedAllocs = 0;
 
   /**
    * Process `pid` faults in `bytes` (rounded up to pages) of anonymous memory; `write` touches
@@ -60,7 +58,8 @@ export class VmDriver {
         const pfn = g.wl_anon_alloc_block(pid, order, order > 0 ? abi.GFP_MOVABLE | THP_LIGHT : abi.GFP_MOVABLE, write);
         if (pfn === E_INVAL_U32) throw new GuestCallError("wl_anon_alloc_block", abi.E_INVAL, `pid ${pid} order ${order}`);
         if (pfn === abi.NIL) {
-          if (g.wl_proc_killed(pid) !== gen) { this.killedAllocs++; return done + got; }
+          // the OOM killer chose `pid` (counted in vmstat oom_kill): its memory is gone
+          if (g.wl_proc_killed(pid) !== gen) return done + got;
           // smaller blocks next; at order 0 the slow path's reclaim and OOM found nothing
           if (order > 0) { order--; continue; }
           this.oomFails++;
