@@ -7,9 +7,9 @@
 // allocation failure after reclaim/OOM) or a negative abi.ts E_* code. Every call also re-arms
 // kcompactd's periodic check (mm/kcompactd.ts).
 
-import { E_INVAL, NR_PROCS, NR_FILES, PAGEBLOCK_ORDER } from "../abi";
+import { E_INVAL, NR_PROCS, NR_FILES } from "../abi";
 import { kcompactdPoke } from "../mm/kcompactd";
-import { anonAlloc, anonTouch, anonFree, anonAllocBlock } from "./anon";
+import { anonAlloc, anonTouch, anonFree, anonFaultThp } from "./anon";
 import { fragment } from "./fragment";
 import { procExit, procAnonPages, procKilled } from "../mm/process";
 import { fileRead, fileWrite, fileAppend, fileSync, fileTruncate, fileCached, fileDirty, fileActive } from "../mm/pagecache";
@@ -42,15 +42,14 @@ export function wl_anon_free(proc: u32, pages: u32): i32 {
 }
 
 /**
- * Process `proc` faults in one 2^order block with allocation class `gfp` (abi.ts GFP_* |
- * modifiers), written again if `touch`: the scenario runner's unit of anonymous memory (a THP
- * fault at order 9). Returns the head pfn, NIL (allocation failed, or `proc` was OOM-killed
- * meanwhile: wl_proc_killed tells), or E_INVAL as u32 for a bad `proc` or order.
+ * Process `proc` faults in `pages` pages as THP faults with their 4 KiB fallback (anon.ts
+ * anonFaultThp), written again if `touch`: the scenario runner's anonymous memory. Returns pages
+ * done (short: the guest ran out, or `proc` was OOM-killed meanwhile, as wl_proc_killed tells).
  */
-export function wl_anon_alloc_block(proc: u32, order: u32, gfp: u32, touch: bool): u32 {
-  if (badProc(proc) || order > PAGEBLOCK_ORDER) return <u32>E_INVAL;
+export function wl_anon_fault(proc: u32, pages: u32, touch: bool): i32 {
+  if (badProc(proc)) return E_INVAL;
   kcompactdPoke();
-  return anonAllocBlock(proc, order, gfp, touch);
+  return <i32>anonFaultThp(proc, pages, touch);
 }
 
 /** Process `proc` exits: all its pages are freed. Returns pages freed. */

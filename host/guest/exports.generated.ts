@@ -116,7 +116,7 @@ export interface GuestExports {
   wl_anon_alloc(proc: number, pages: number, touch: boolean | number): number;
   wl_anon_touch(proc: number, pages: number): number;
   wl_anon_free(proc: number, pages: number): number;
-  wl_anon_alloc_block(proc: number, order: number, gfp: number, touch: boolean | number): number;
+  wl_anon_fault(proc: number, pages: number, touch: boolean | number): number;
   wl_process_exit(proc: number): number;
   wl_file_read(file: number, pages: number): number;
   wl_file_write(file: number, pages: number): number;
@@ -142,4 +142,4 @@ export interface GuestExports {
 }
 
 /** Exports returning u32/usize: wasm hands them to JS as signed i32. */
-export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","mm_test_hook_calls","mm_debug_vm","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log","wl_anon_alloc_block","hinting_shrink","hinting_shrink_count","hinting_held_blocks","hinting_held_head","hinting_cmd_id_active"];
+export const UNSIGNED_RESULT_EXPORTS: readonly string[] = ["scb_ptr","vtest_features","vtest_find_vq","vtest_vq","vtest_vq_size","vtest_status","vtest_irqs","vtest_config_changes","vtest_get_buf","vtest_last_len","vtest_num_free","vtest_kicks","vtest_detach_unused","vtest_cread","mm_alloc","mm_nr_free","mm_free_list_first","mm_free_list_last","mm_find_buddy","mm_bench_buf","mm_bench_alloc","mm_bench_free","mm_bench_free_random","mm_bench_repeat","mm_test_hook_calls","mm_debug_vm","balloon_remove","balloon_num_pages","balloon_list_head","balloon_list_count","balloon_poison_val","balloon_oom_notify","balloon_fill","balloon_leak","page_reporting_state","page_reporting_order","page_reporting_capacity","page_reporting_test_calls","page_reporting_test_log_len","page_reporting_test_log","hinting_shrink","hinting_shrink_count","hinting_held_blocks","hinting_held_head","hinting_cmd_id_active"];

@@ -2,13 +2,13 @@
 // The memory side of one VM's workload: faults in anonymous memory for anon.*, replay and the
 // build's compile jobs, and allocates and frees kernel memory for kernel.*, through the guest's
 // page allocator, written through the "CPU" so host RSS and faults follow. Runs inside guest
-// entries. Anonymous memory belongs to guest processes (wl_anon_alloc_block: one block per call,
-// on the process's anon list): the guest tracks it, migrates its pages, frees it on
+// entries. Anonymous memory belongs to guest processes (wl_anon_fault: one guest loop per step,
+// each block on the process's anon list): the guest tracks it, migrates its pages, frees it on
 // wl_anon_free / exit and may OOM-kill its process, so the runner keeps page counts, never pfns.
 // Kernel memory is the runner's own (mm_alloc/mm_free blocks, unmovable).
 // Model: anonymous memory is faulted in as THP-style blocks (THP enabled=always, defrag=madvise:
 // an order-9 try that never reclaims or compacts, then 4 KiB pages), what Linux does for a
-// compiler's heap; one call per 2 MiB keeps the main job fast (per-page process allocations:
+// compiler's heap; 2 MiB blocks keep the main job fast (per-page process allocations:
 // 85 s instead of 24 s, measured 2026-12-02 on the 2-core CI machine kind). The page
 // cache is the guest's own (mm/pagecache.ts, runner.ts drives it with wl_file_*): when a block is
 // not free, the allocator's slow path wakes kswapd and runs direct reclaim of that page cache
@@ -21,55 +21,25 @@ import { check, GuestCallError } from "../guest/errors.js";
 /** A block of kernel memory the runner holds: 2^order frames from `pfn`. */
 export interface Block { pfn: number; order: number }
 
-/**
- * GFP_TRANSHUGE_LIGHT's modifiers: no __GFP_DIRECT_RECLAIM (so no direct compaction either) and no
- * __GFP_KSWAPD_RECLAIM, the flags of a THP fault outside MADV_HUGEPAGE regions (defrag=madvise).
- */
-const THP_LIGHT = abi.GFP_NORECLAIM | abi.GFP_NOKSWAPD | abi.GFP_NOMEMALLOC;
-
-/** pageblock order (2 MiB, a THP): the largest block a workload step asks for at once. */
-const MAX_WORKLOAD_ORDER = 9;
 const PAGE = abi.PAGE_SIZE;
-const E_INVAL_U32 = abi.E_INVAL >>> 0;
 
 export class VmDriver {
   /** Allocations that failed even after the guest's reclaim and OOM path (the guest ran out). */
   oomFails = 0;
 
   /**
-   * Process `pid` faults in `bytes` (rounded up to pages) of anonymous memory; `write` touches
-   * every page once more. Each 2 MiB region is faulted in like an anonymous THP fault under the
-   * kernel's default `defrag=madvise`: one GFP_TRANSHUGE_LIGHT try (no direct reclaim or
-   * compaction, no kswapd wake), then the region's 4 KiB pages, batched into the largest light
-   * blocks still free and order-0 allocations with the full movable gfp (reclaim, OOM) for the
-   * rest. Stops when the guest ran out or the OOM killer chose `pid` (its memory is gone then).
-   * Returns the pages faulted in.
+   * Process `pid` faults in `bytes` (rounded up to pages) of anonymous memory as THP faults with
+   * their 4 KiB fallback, one guest loop (wl_anon_fault, assembly/workload/anon.ts); `write`
+   * touches every page once more. Stops when the guest ran out (counted in oomFails) or the OOM
+   * killer chose `pid` (its memory is gone; the kill is in vmstat oom_kill). Returns the pages
+   * faulted in.
    */
   allocAnon(g: GuestExports, bytes: number, write: boolean, pid: number): number {
-    let pages = Math.ceil(bytes / PAGE);
+    const pages = Math.ceil(bytes / PAGE);
     const gen = g.wl_proc_killed(pid);
-    let done = 0;
-    while (pages > 0) {
-      const want = Math.min(pages, 1 << MAX_WORKLOAD_ORDER);
-      let got = 0;
-      let order = MAX_WORKLOAD_ORDER;
-      while (got < want) {
-        while (order > 0 && (1 << order) > want - got) order--;
-        const pfn = g.wl_anon_alloc_block(pid, order, order > 0 ? abi.GFP_MOVABLE | THP_LIGHT : abi.GFP_MOVABLE, write);
-        if (pfn === E_INVAL_U32) throw new GuestCallError("wl_anon_alloc_block", abi.E_INVAL, `pid ${pid} order ${order}`);
-        if (pfn === abi.NIL) {
-          // the OOM killer chose `pid` (counted in vmstat oom_kill): its memory is gone
-          if (g.wl_proc_killed(pid) !== gen) return done + got;
-          // smaller blocks next; at order 0 the slow path's reclaim and OOM found nothing
-          if (order > 0) { order--; continue; }
-          this.oomFails++;
-          return done + got;
-        }
-        got += 1 << order;
-      }
-      done += got;
-      pages -= want;
-    }
+    const done = g.wl_anon_fault(pid, pages, write);
+    if (done < 0) throw new GuestCallError("wl_anon_fault", done, `pid ${pid}`);
+    if (done < pages && g.wl_proc_killed(pid) === gen) this.oomFails++;
     return done;
   }
 
