@@ -234,7 +234,7 @@ function isolateMigratepages(): void {
   if (getPageblockMt(migratePfn) == MT_ISOLATE) { migratePfn = blockEnd; return; }
   // isolation_suitable: a pageblock marked skip is passed over unless the run ignores the marks
   if (!ccIgnoreSkip && pageblockSkip(migratePfn)) { migratePfn = blockEnd; return; }
-  if (migratePfn == blockStart || migratePfn == zoneStart(ccZone)) blockIsolated = 0;
+  if (migratePfn == blockStart) blockIsolated = 0; // a new pageblock (zone spans are pageblock aligned)
   let p = migratePfn;
   let scanned: u32 = 0;
   while (p < blockEnd && nrMigrate < COMPACT_CLUSTER_MAX) {

@@ -38,7 +38,7 @@ const DIRTY_EXPIRE_NS = 30e9;
 const CHUNK_PAGES = 4096;
 /** keepEvery for keep = 0: the seeded phase in [0, 2^31 − 1) almost never falls below the guest's frame count, so nothing is kept. */
 const KEEP_NONE = 0x7fffffff;
-/** Guest process that owns the pages a `fragment` step keeps (the other timeline steps use no process). */
+/** Guest process that owns the pages a `fragment` step keeps. */
 const FRAGMENT_PID = 0;
 // Guest processes of the other workloads (the guest has abi.NR_PROCS): anon.* steps, replay, and
 // the build's jobs, job slot j running as BUILD_PID_BASE + j % NR_BUILD_PIDS (more parallel jobs

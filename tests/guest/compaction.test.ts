@@ -200,6 +200,27 @@ describe("compaction skip marks and cached scanner positions", () => {
     t.validate();
   });
 
+  it("after the longest deferral (shift 6, 64 attempts) compaction restarts: the marks are cleared and the zone is scanned again", () => {
+    const t = pinned();
+    const runs: { scanned: number; shift: number }[] = [];
+    for (let i = 0; i < 600 && runs.length < 12; i++) {
+      const stall = t.guest.views.vmstat[abi.VM_COMPACT_STALL];
+      t.g.mm_alloc(9, abi.GFP_KERNEL | abi.GFP_NORETRY); // one direct compaction attempt, never OOM
+      expect(t.guest.views.vmstat[abi.VM_COMPACT_STALL]).toBe(stall + 1);
+      if (t.g.mm_compact_stats(abi.CS_RESULT) !== abi.COMPACT_DEFERRED) runs.push({ scanned: scanned(t), shift: t.g.mm_compact_defer_shift(Z) });
+    }
+    const first = runs[0].scanned;
+    expect(first).toBeGreaterThan(1000);
+    // while deferred, the runs that do happen pass over the marked pageblocks
+    expect(runs.slice(1, 6).every((r) => r.scanned < first / 4)).toBe(true);
+    // the run after 64 deferred attempts at shift 6 starts afresh: a full scan again
+    const restart = runs.findIndex((r, k) => k > 0 && r.scanned > first / 2);
+    expect(restart).toBeGreaterThanOrEqual(6);
+    expect(runs[restart - 1].shift).toBe(6);
+    expect(runs[restart - 1].scanned).toBeLessThan(first / 4);
+    t.validate();
+  });
+
   it("direct compaction's marks are cleared when kswapd next goes to sleep balanced", () => {
     const t = pinned();
     const runs0 = t.guest.views.vmstat[abi.VM_PAGEOUTRUN];
